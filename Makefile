@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xvcpu top-level Makefile.
+#
+#   make run        boot the emulated-VMX machine, load xvcpu, run the example guest
+#   make check      host unit tests + the whole suite in the VM on every kernel
+#   make module     build kmod/xvcpu.ko for every supported kernel (build/<kver>/)
+#   make tools      build the userspace library, example VMM, guests and selftests
+#   make unit       host-side unit tests (no VMX needed)
+#   make lint       checkpatch --strict and sparse over the module
+#   make deps       install packages and fetch the Debian kernels (done by run/check)
+#
+# Build products go to build/; nothing outside it is written.
+
+SHELL		:= /bin/bash
+TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD		:= $(TOP)/build
+PAYLOAD		:= $(BUILD)/payload
+
+CC		?= gcc
+USER_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11 -I$(TOP)
+
+.PHONY: all deps module tools unit run check lint clean
+
+all: module tools
+
+deps:
+	$(TOP)/tools/vm/deps.sh
+	$(TOP)/tools/vm/kernels.sh fetch
+
+# One module per supported kernel: each build happens in its own copy of
+# the sources so the two kernels' objects never mix.
+module: deps
+	$(TOP)/tools/vm/build-module.sh all
+
+tools:
+	$(MAKE) -C $(TOP)/tools DESTDIR=$(PAYLOAD) install
+	$(MAKE) -C $(TOP)/selftests DESTDIR=$(PAYLOAD) install
+
+unit:
+	$(MAKE) -C $(TOP)/selftests unit
+
+run: module tools
+	$(TOP)/tools/vm/run.sh
+
+check: unit module tools
+	$(TOP)/tools/vm/check.sh
+
+lint: deps
+	$(TOP)/tools/vm/build-module.sh lint
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C $(TOP)/tools clean
+	$(MAKE) -C $(TOP)/selftests clean

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * xvcpu: the userspace ABI.
+ *
+ * Three kinds of file descriptor, as with KVM:
+ *   system fd  open("/dev/xvcpu")         -> XVCPU_CREATE_VM returns a VM fd
+ *   VM fd                                  -> XVCPU_CREATE_VCPU returns a vCPU fd
+ *   vCPU fd    mmap() gives the run page   -> XVCPU_RUN enters the guest
+ *
+ * Every structure uses fixed-width types and explicit padding; every
+ * "reserved" or "pad" field must be zero on input or the ioctl fails with
+ * -EINVAL.  Structure sizes are encoded in the ioctl numbers.
+ */
+#ifndef _UAPI_XVCPU_H
+#define _UAPI_XVCPU_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define XVCPU_API_VERSION	1
+
+#define XVCPUIO			0xE7
+
+/* ---- system fd ---- */
+
+/* Returns XVCPU_API_VERSION. Argument must be 0. */
+#define XVCPU_GET_API_VERSION	_IO(XVCPUIO, 0x00)
+/* Argument is an XVCPU_CAP_* number; returns its value (>= 0), 0 if unknown. */
+#define XVCPU_CHECK_CAP		_IO(XVCPUIO, 0x01)
+/* Argument must be 0; returns a new VM fd. */
+#define XVCPU_CREATE_VM		_IO(XVCPUIO, 0x02)
+/* Argument must be 0; returns the size in bytes of the vCPU run page mmap. */
+#define XVCPU_GET_VCPU_MMAP_SIZE _IO(XVCPUIO, 0x03)
+
+#define XVCPU_CAP_EPT			1	/* 1: EPT is used for guest memory */
+#define XVCPU_CAP_UNRESTRICTED_GUEST	2	/* 1: real mode runs natively */
+#define XVCPU_CAP_VPID			3	/* 1: VPIDs tag guest TLB entries */
+#define XVCPU_CAP_MAX_VCPUS		4	/* vCPUs per VM */
+#define XVCPU_CAP_NR_MEMSLOTS		5	/* memory slots per VM */
+#define XVCPU_CAP_MAX_MEMORY_MB		6	/* guest memory per VM, MiB */
+#define XVCPU_CAP_READONLY_MEM		7	/* 1: XVCPU_MEM_READONLY works */
+#define XVCPU_CAP_IMMEDIATE_EXIT	8	/* 1: xvcpu_run.immediate_exit works */
+
+/* ---- VM fd ---- */
+
+/*
+ * Create, or (memory_size == 0) delete, the memory region in @slot.
+ * The kernel allocates zeroed backing pages and maps them in EPT at
+ * guest_phys_addr; userspace reaches them with mmap() on the VM fd at
+ * the returned mmap_offset (always XVCPU_MMAP_SLOT_OFFSET(slot)).
+ * guest_phys_addr and memory_size must be 4 KiB aligned, regions may not
+ * overlap, and an existing slot must be deleted before it is re-created.
+ * Deleting a slot whose memory is still mmap()ed by userspace fails with
+ * -EBUSY.
+ */
+struct xvcpu_memory_region {
+	__u32 slot;
+	__u32 flags;		/* XVCPU_MEM_* */
+	__u64 guest_phys_addr;
+	__u64 memory_size;	/* bytes; 0 deletes the slot */
+	__u64 mmap_offset;	/* out */
+	__u64 reserved[2];
+};
+
+/* Guest writes exit to userspace as XVCPU_EXIT_MMIO (like unmapped memory). */
+#define XVCPU_MEM_READONLY	(1U << 0)
+
+#define XVCPU_MMAP_SLOT_SHIFT	40
+#define XVCPU_MMAP_SLOT_OFFSET(slot) ((__u64)(slot) << XVCPU_MMAP_SLOT_SHIFT)
+
+#define XVCPU_SET_MEMORY_REGION	_IOWR(XVCPUIO, 0x10, struct xvcpu_memory_region)
+/* Argument is the vCPU id (0 .. MAX_VCPUS-1); returns a new vCPU fd. */
+#define XVCPU_CREATE_VCPU	_IO(XVCPUIO, 0x11)
+
+/* ---- vCPU fd ---- */
+
+struct xvcpu_regs {
+	__u64 rax, rbx, rcx, rdx;
+	__u64 rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11;
+	__u64 r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+struct xvcpu_segment {
+	__u64 base;
+	__u32 limit;		/* in bytes (already scaled when g == 1) */
+	__u16 selector;
+	__u8  type;
+	__u8  present;
+	__u8  dpl;
+	__u8  db;
+	__u8  s;
+	__u8  l;
+	__u8  g;
+	__u8  avl;
+	__u8  unusable;
+	__u8  pad;
+};
+
+struct xvcpu_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 pad[3];
+};
+
+struct xvcpu_sregs {
+	struct xvcpu_segment cs, ds, es, fs, gs, ss;
+	struct xvcpu_segment tr, ldt;
+	struct xvcpu_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4;
+	__u64 efer;
+	__u64 reserved[4];
+};
+
+/*
+ * Raw VMX information of the most recent VM exit (Intel SDM Vol. 3C,
+ * 25.9 "VM-Exit Information Fields").  Fields the exit did not set are 0.
+ */
+struct xvcpu_exit_info {
+	__u32 exit_reason;		/* full 32-bit exit reason field */
+	__u32 basic_reason;		/* bits 15:0 */
+	__u64 exit_qualification;
+	__u64 guest_linear_address;
+	__u64 guest_physical_address;
+	__u32 intr_info;
+	__u32 intr_error_code;
+	__u32 idt_vectoring_info;
+	__u32 idt_vectoring_error_code;
+	__u32 instruction_len;
+	__u32 instruction_info;
+	__u64 reserved[4];
+};
+
+#define XVCPU_RUN		_IO(XVCPUIO, 0x20)
+#define XVCPU_GET_REGS		_IOR(XVCPUIO, 0x21, struct xvcpu_regs)
+#define XVCPU_SET_REGS		_IOW(XVCPUIO, 0x22, struct xvcpu_regs)
+#define XVCPU_GET_SREGS		_IOR(XVCPUIO, 0x23, struct xvcpu_sregs)
+#define XVCPU_SET_SREGS		_IOW(XVCPUIO, 0x24, struct xvcpu_sregs)
+#define XVCPU_GET_EXIT_INFO	_IOR(XVCPUIO, 0x25, struct xvcpu_exit_info)
+
+/* ---- the run page (mmap of the vCPU fd, offset 0) ---- */
+
+#define XVCPU_EXIT_UNKNOWN		0
+#define XVCPU_EXIT_IO			1	/* IN/OUT: complete IN via io.data */
+#define XVCPU_EXIT_HLT			2	/* RIP already past the HLT */
+#define XVCPU_EXIT_MMIO			3	/* EPT violation: see mmio */
+#define XVCPU_EXIT_SHUTDOWN		4	/* triple fault */
+#define XVCPU_EXIT_FAIL_ENTRY		5	/* VM entry failed: see fail_entry */
+#define XVCPU_EXIT_INTERNAL_ERROR	6	/* unhandled exit: see internal */
+#define XVCPU_EXIT_INTR			7	/* RUN returned -EINTR */
+
+#define XVCPU_IO_IN			0
+#define XVCPU_IO_OUT			1
+
+#define XVCPU_MMIO_READ			(1U << 0)
+#define XVCPU_MMIO_WRITE		(1U << 1)
+#define XVCPU_MMIO_FETCH		(1U << 2)
+
+#define XVCPU_INTERNAL_UNHANDLED_EXIT	1
+
+struct xvcpu_run {
+	/* in */
+	__u8 immediate_exit;	/* non-zero: RUN returns -EINTR before entry */
+	__u8 pad0[7];
+	/* out */
+	__u32 exit_reason;	/* XVCPU_EXIT_* */
+	__u32 pad1;
+	union {
+		/*
+		 * XVCPU_EXIT_IO.  RIP already points past the instruction.
+		 * OUT: data holds the value written (size bytes).
+		 * IN: userspace stores the value in data; the next XVCPU_RUN
+		 * loads it into AL/AX/EAX before re-entering the guest.
+		 */
+		struct {
+			__u8  direction;	/* XVCPU_IO_IN / XVCPU_IO_OUT */
+			__u8  size;		/* 1, 2 or 4 */
+			__u16 port;
+			__u32 count;		/* 1: string I/O comes later */
+			__u64 data;
+		} io;
+		/*
+		 * XVCPU_EXIT_MMIO: the guest touched a guest-physical address
+		 * that has no memory, or wrote to a read-only region.  RIP still
+		 * points at the faulting instruction: the VMM decodes it,
+		 * emulates it and moves RIP with XVCPU_SET_REGS.
+		 */
+		struct {
+			__u64 phys_addr;
+			__u64 linear_addr;	/* valid if linear_valid */
+			__u32 access;		/* XVCPU_MMIO_* */
+			__u8  linear_valid;
+			__u8  pad[3];
+		} mmio;
+		/* XVCPU_EXIT_FAIL_ENTRY (SDM Vol. 3C 27.8) */
+		struct {
+			__u64 hardware_entry_failure_reason;	/* exit reason */
+			__u64 exit_qualification;
+		} fail_entry;
+		/* XVCPU_EXIT_INTERNAL_ERROR */
+		struct {
+			__u32 suberror;		/* XVCPU_INTERNAL_* */
+			__u32 ndata;
+			/*
+			 * UNHANDLED_EXIT: ndata = 8; data[0] exit reason,
+			 * [1] qualification, [2] guest-physical address,
+			 * [3] guest-linear address, [4] interruption info,
+			 * [5] IDT-vectoring info, [6] instruction length,
+			 * [7] guest RIP.
+			 */
+			__u64 data[8];
+		} internal;
+		__u8 padding[256];
+	};
+};
+
+#endif /* _UAPI_XVCPU_H */
