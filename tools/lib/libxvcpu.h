@@ -40,7 +40,7 @@ struct xvcpu_vcpu {
 
 /* Guest execution modes xvcpu_vcpu_setup_mode() can prepare. */
 enum xvcpu_mode {
-	XVCPU_MODE_REAL,	/* the reset state, CS:IP = 0:entry */
+	XVCPU_MODE_REAL,	/* reset-like state, CS:IP addresses entry */
 	XVCPU_MODE_PROTECTED,	/* flat 32-bit, paging off */
 	XVCPU_MODE_LONG,	/* 64-bit, identity-mapped first 4 GiB */
 };
@@ -78,13 +78,60 @@ int xvcpu_get_exit_info(struct xvcpu_vcpu *vcpu, struct xvcpu_exit_info *info);
 
 /*
  * Put @vcpu into @mode with RIP = @entry and RSP = @stack.  For the
- * protected and long modes, a GDT (and for long mode, page tables
- * identity-mapping the first 4 GiB with 2 MiB pages) are written to guest
- * memory at @tables_gpa, which must lie in a slot and have 24 KiB free.
- * For real mode, @entry must be below 1 MiB; CS:IP is formed from it.
+ * protected and long modes, a GDT with a busy TSS (and for long mode, page
+ * tables identity-mapping the first 4 GiB with 2 MiB pages) are written to
+ * guest memory at @tables_gpa, which must be 4 KiB aligned and have
+ * XVCPU_SETUP_TABLES_SIZE bytes free inside one slot.  Real mode writes
+ * nothing; @tables_gpa is ignored.
+ *
+ * Real mode: @entry and @stack must be at most 1 MiB.  CS = entry >> 4
+ * rounded down to a 64 KiB boundary (so CS:IP addresses @entry with
+ * IP < 64 KiB); DS, ES, FS and GS equal CS; SS:SP is formed the same way
+ * from @stack (SP = 0 stands for the top of a 64 KiB segment).  All limits
+ * are 0xffff.  Protected mode: flat 4 GiB segments, paging off.  Long mode:
+ * 64-bit code segment, paging on.  Every other register is zero except
+ * RFLAGS (0x2).  Layout and selectors are the XVCPU_SETUP_* values below.
  */
 int xvcpu_vcpu_setup_mode(struct xvcpu_vcpu *vcpu, enum xvcpu_mode mode,
 			  uint64_t entry, uint64_t stack, uint64_t tables_gpa);
+
+/*
+ * Layout of the tables area written by xvcpu_vcpu_setup_mode(), as
+ * offsets from @tables_gpa.  Long mode uses all of it; protected mode
+ * only the first page (GDT and TSS).
+ */
+#define XVCPU_SETUP_GDT_OFFSET		0x0000	/* 5 descriptors, 40 bytes */
+#define XVCPU_SETUP_TSS_OFFSET		0x0080	/* 104 bytes */
+#define XVCPU_SETUP_PML4_OFFSET		0x1000
+#define XVCPU_SETUP_PDPT_OFFSET		0x2000
+#define XVCPU_SETUP_PD_OFFSET		0x3000	/* 4 page directories */
+#define XVCPU_SETUP_TABLES_SIZE		0x7000	/* 28 KiB */
+
+/* GDT selectors in protected and long mode (the TSS takes two slots in
+ * long mode). */
+#define XVCPU_SETUP_SEL_CODE		0x08
+#define XVCPU_SETUP_SEL_DATA		0x10
+#define XVCPU_SETUP_SEL_TSS		0x18
+#define XVCPU_SETUP_GDT_ENTRIES		5
+
+/*
+ * The pure part of xvcpu_vcpu_setup_mode(): fill @regs and @sregs (all of
+ * both, reserved fields zeroed) and, for the protected and long modes,
+ * write the tables into @tables, the host view of XVCPU_SETUP_TABLES_SIZE
+ * bytes at guest-physical @tables_gpa (may be NULL for real mode).
+ * Returns 0 or -EINVAL.  Touches no file descriptor.
+ */
+int xvcpu_mode_build(enum xvcpu_mode mode, uint64_t entry, uint64_t stack,
+		     uint64_t tables_gpa, void *tables,
+		     struct xvcpu_regs *regs, struct xvcpu_sregs *sregs);
+
+/*
+ * Copy @len bytes between a host buffer and guest-physical @gpa; the range
+ * may span adjacent slots but must be fully backed.  0 or -EFAULT.
+ */
+int xvcpu_vm_write(struct xvcpu_vm *vm, uint64_t gpa, const void *src,
+		   size_t len);
+int xvcpu_vm_read(struct xvcpu_vm *vm, uint64_t gpa, void *dst, size_t len);
 
 /* Human-readable name of an XVCPU_EXIT_* value ("IO", "HLT", ...). */
 const char *xvcpu_exit_name(uint32_t exit_reason);
