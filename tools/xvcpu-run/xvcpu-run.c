@@ -296,12 +296,11 @@ static void print_segment(FILE *f, const char *name,
 
 static void dump_state(struct xvcpu_vcpu *vcpu)
 {
+	FILE *f = stderr;
 	struct xvcpu_exit_info ei;
 	struct xvcpu_regs r;
 	struct xvcpu_sregs sr;
 	int ret;
-
-	FILE *f = stderr;
 
 	ret = xvcpu_get_exit_info(vcpu, &ei);
 	if (ret < 0) {
