@@ -15,6 +15,7 @@
 #include "libxvcpu.h"
 
 #define XVCPU_DEV_PATH	"/dev/xvcpu"
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Control register and EFER bits used by the mode setup. */
 #define CR0_PE		(1ULL << 0)
@@ -649,8 +650,7 @@ const char *xvcpu_exit_name(uint32_t exit_reason)
 		[XVCPU_EXIT_INTR]		= "INTR",
 	};
 
-	if (exit_reason < sizeof(names) / sizeof(names[0]) &&
-	    names[exit_reason])
+	if (exit_reason < ARRAY_SIZE(names) && names[exit_reason])
 		return names[exit_reason];
 	return "?";
 }

@@ -107,8 +107,7 @@ int xvcpu_vcpu_setup_mode(struct xvcpu_vcpu *vcpu, enum xvcpu_mode mode,
 #define XVCPU_SETUP_PD_OFFSET		0x3000	/* 4 page directories */
 #define XVCPU_SETUP_TABLES_SIZE		0x7000	/* 28 KiB */
 
-/* GDT selectors in protected and long mode (the TSS takes two slots in
- * long mode). */
+/* GDT selectors in protected and long mode (a 64-bit TSS takes two). */
 #define XVCPU_SETUP_SEL_CODE		0x08
 #define XVCPU_SETUP_SEL_DATA		0x10
 #define XVCPU_SETUP_SEL_TSS		0x18

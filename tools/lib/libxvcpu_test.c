@@ -42,6 +42,7 @@ static unsigned int passed, failed;
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define GUARD		0x1000		/* canary bytes around the tables */
 #define CANARY		0xa5
 
@@ -271,7 +272,7 @@ static void test_real(void)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(entries); i++) {
 		uint64_t e = entries[i], s = stacks[i];
 		uint64_t sp;
 
@@ -411,7 +412,7 @@ static void test_long(uint64_t tables_gpa)
 	check_gdt("long", &a, &sr, 1);
 	check_vmx_state("long", &r, &sr);
 
-	for (i = 0; i < sizeof(vas) / sizeof(vas[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(vas); i++) {
 		ret = walk(&a, sr.cr3, vas[i], &pa);
 		CHECK(ret == 0 && pa == vas[i],
 		      "va 0x%" PRIx64 " -> ret %d pa 0x%" PRIx64, vas[i], ret,
@@ -557,8 +558,10 @@ static void test_slots(void)
 	fake_vm_free(vm);
 }
 
-/* setup_mode on a fake vCPU: tables land in slot memory, then SET_SREGS
- * fails on the fd -1 with -EBADF. */
+/*
+ * setup_mode on a fake vCPU: the tables land in slot memory, then
+ * SET_SREGS fails on fd -1 with -EBADF.
+ */
 static void test_setup_mode(void)
 {
 	struct xvcpu_vm *vm = fake_vm();

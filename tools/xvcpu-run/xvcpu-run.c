@@ -48,6 +48,7 @@ enum {
 	RUN_EXIT_UNEXPECTED	= 7,	/* any other exit xvcpu-run cannot do */
 };
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define MIB			(1024ULL * 1024)
 #define DEFAULT_MEM_MIB		16
 #define DEFAULT_LOAD		0x10000ULL
@@ -247,7 +248,7 @@ static const char *vmx_exit_name(uint32_t basic)
 		[63] = "XSAVES",		[64] = "XRSTORS",
 	};
 
-	if (basic < sizeof(names) / sizeof(names[0]) && names[basic])
+	if (basic < ARRAY_SIZE(names) && names[basic])
 		return names[basic];
 	return "?";
 }
@@ -260,7 +261,7 @@ static const char *vector_name(unsigned int vector)
 		"#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 	};
 
-	if (vector < sizeof(names) / sizeof(names[0]))
+	if (vector < ARRAY_SIZE(names))
 		return names[vector];
 	return "?";
 }
@@ -292,6 +293,26 @@ static void print_segment(FILE *f, const char *name,
 		name, s->selector, (uint64_t)s->base, s->limit, s->type,
 		s->present, s->dpl, s->db, s->s, s->l, s->g,
 		s->unusable ? " unusable" : "");
+}
+
+static void print_gprs(FILE *f, const struct xvcpu_regs *r)
+{
+	const struct {
+		const char *name;
+		uint64_t val;
+	} g[] = {
+		{ "rax", r->rax }, { "rbx", r->rbx }, { "rcx", r->rcx },
+		{ "rdx", r->rdx }, { "rsi", r->rsi }, { "rdi", r->rdi },
+		{ "rsp", r->rsp }, { "rbp", r->rbp }, { "r8", r->r8 },
+		{ "r9", r->r9 }, { "r10", r->r10 }, { "r11", r->r11 },
+		{ "r12", r->r12 }, { "r13", r->r13 }, { "r14", r->r14 },
+		{ "r15", r->r15 }, { "rip", r->rip }, { "rflags", r->rflags },
+	};
+	unsigned int i, n = ARRAY_SIZE(g);
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%-3s %016" PRIx64 "%s", i % 4 ? " " : "  ",
+			g[i].name, g[i].val, i % 4 == 3 || i == n - 1 ? "\n" : "");
 }
 
 static void dump_state(struct xvcpu_vcpu *vcpu)
@@ -329,22 +350,10 @@ static void dump_state(struct xvcpu_vcpu *vcpu)
 	}
 
 	ret = xvcpu_get_regs(vcpu, &r);
-	if (ret < 0) {
+	if (ret < 0)
 		fprintf(f, "  XVCPU_GET_REGS failed: %s\n", strerror(-ret));
-	} else {
-		fprintf(f,
-			"  rax %016" PRIx64 " rbx %016" PRIx64 " rcx %016" PRIx64 " rdx %016" PRIx64 "\n"
-			"  rsi %016" PRIx64 " rdi %016" PRIx64 " rsp %016" PRIx64 " rbp %016" PRIx64 "\n"
-			"  r8  %016" PRIx64 " r9  %016" PRIx64 " r10 %016" PRIx64 " r11 %016" PRIx64 "\n"
-			"  r12 %016" PRIx64 " r13 %016" PRIx64 " r14 %016" PRIx64 " r15 %016" PRIx64 "\n"
-			"  rip %016" PRIx64 " rflags %016" PRIx64 "\n",
-			(uint64_t)r.rax, (uint64_t)r.rbx, (uint64_t)r.rcx,
-			(uint64_t)r.rdx, (uint64_t)r.rsi, (uint64_t)r.rdi,
-			(uint64_t)r.rsp, (uint64_t)r.rbp, (uint64_t)r.r8,
-			(uint64_t)r.r9, (uint64_t)r.r10, (uint64_t)r.r11,
-			(uint64_t)r.r12, (uint64_t)r.r13, (uint64_t)r.r14,
-			(uint64_t)r.r15, (uint64_t)r.rip, (uint64_t)r.rflags);
-	}
+	else
+		print_gprs(f, &r);
 
 	ret = xvcpu_get_sregs(vcpu, &sr);
 	if (ret < 0) {

@@ -109,7 +109,7 @@ int xvcpu_vm_remove_memory(struct xvcpu_vm *vm, uint32_t slot)
 {
 	(void)vm;
 	(void)slot;
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 void *xvcpu_gpa_to_hva(struct xvcpu_vm *vm, uint64_t gpa)
@@ -267,7 +267,7 @@ int xvcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 {
 	(void)vcpu;
 	(void)regs;
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 int xvcpu_get_sregs(struct xvcpu_vcpu *vcpu, struct xvcpu_sregs *sregs)
@@ -282,7 +282,7 @@ int xvcpu_set_sregs(struct xvcpu_vcpu *vcpu, const struct xvcpu_sregs *sregs)
 {
 	(void)vcpu;
 	(void)sregs;
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 int xvcpu_get_exit_info(struct xvcpu_vcpu *vcpu, struct xvcpu_exit_info *info)
@@ -401,7 +401,8 @@ int main(void)
 	struct result r;
 	int fd;
 
-	strcpy(image_path, "/tmp/xvcpu-run-test-img.XXXXXX");
+	snprintf(image_path, sizeof(image_path), "%s",
+		 "/tmp/xvcpu-run-test-img.XXXXXX");
 	fd = mkstemp(image_path);
 	if (fd < 0 || write(fd, test_image, sizeof(test_image)) !=
 		      (ssize_t)sizeof(test_image)) {
