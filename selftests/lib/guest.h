@@ -24,6 +24,12 @@
 
 #define __guest __attribute__((target("general-regs-only")))
 
+/*
+ * Guest code in assembly, placed in .text of the test binary; its labels
+ * are used from C as `extern char label[];`.
+ */
+#define GUEST_ASM(text) asm(".pushsection .text\n" text "\n.popsection\n")
+
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 

@@ -4,7 +4,7 @@
  * helpers, and assertions on top of them.  Include it once, from the test
  * file only (the harness defines functions).
  *
- * The `guest` fixture gives each TEST_F a fresh VM with one 64-bit vCPU:
+ * The `vm` fixture gives each TEST_F a fresh VM with one 64-bit vCPU:
  *   self->t     the test VM (struct xvt_vm)
  *   self->vcpu  vCPU 0
  *   self->run   its run page
@@ -18,9 +18,15 @@
 
 /*
  * TEST() and friends expand to functions with parameters a test may not
- * use; -Wextra would flag each one.
+ * use, and ASSERT_EQ(0, unsigned_field) compares mixed signedness (the
+ * harness prints each side with its own signedness): -Wextra would flag
+ * every use.  -Wclobbered fires on the harness's own setjmp() use in
+ * TEST_F (a test must not rely on FIXTURE_TEARDOWN running in the test
+ * process after a failed ASSERT: FIXTURE_TEARDOWN_PARENT does).
  */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wclobbered"
 
 #include "kselftest_harness.h"
 #include "guest.h"
@@ -71,13 +77,13 @@
 		TH_LOG("%s", xvt_exit_str((vcpu), __buf, sizeof(__buf))); \
 } while (0)
 
-FIXTURE(guest) {
+FIXTURE(vm) {
 	struct xvt_vm *t;
 	struct xvcpu_vcpu *vcpu;
 	struct xvcpu_run *run;
 };
 
-FIXTURE_SETUP(guest)
+FIXTURE_SETUP(vm)
 {
 	XVT_REQUIRE_DEV();
 	self->t = xvt_vm_create(1);
@@ -86,7 +92,7 @@ FIXTURE_SETUP(guest)
 	self->run = self->vcpu->run;
 }
 
-FIXTURE_TEARDOWN(guest)
+FIXTURE_TEARDOWN(vm)
 {
 	xvt_vm_destroy(self->t);
 }

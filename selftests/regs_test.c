@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XVCPU_GET/SET_REGS and XVCPU_GET/SET_SREGS: round trips, what the guest
+ * sees, what the host sees of the guest's changes, argument checks.
+ */
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+#define RFLAGS_FIXED	0x2ULL
+/* CF PF AF ZF SF OF: harmless to set, easy to see. */
+#define RFLAGS_TEST	(RFLAGS_FIXED | 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x800)
+
+/* What the guest saw, filled in by code_dump_regs (guest copy). */
+static uint64_t seen_gprs[18];
+
+/*
+ * Store every GPR, then RFLAGS, into seen_gprs (in struct xvcpu_regs
+ * order: rax rbx rcx rdx rsi rdi rsp rbp r8..r15), then HLT.
+ */
+GUEST_ASM(
+"code_dump_regs:\n"
+"	mov %rax, seen_gprs + 0(%rip)\n"
+"	mov %rbx, seen_gprs + 8(%rip)\n"
+"	mov %rcx, seen_gprs + 16(%rip)\n"
+"	mov %rdx, seen_gprs + 24(%rip)\n"
+"	mov %rsi, seen_gprs + 32(%rip)\n"
+"	mov %rdi, seen_gprs + 40(%rip)\n"
+"	mov %rsp, seen_gprs + 48(%rip)\n"
+"	mov %rbp, seen_gprs + 56(%rip)\n"
+"	mov %r8, seen_gprs + 64(%rip)\n"
+"	mov %r9, seen_gprs + 72(%rip)\n"
+"	mov %r10, seen_gprs + 80(%rip)\n"
+"	mov %r11, seen_gprs + 88(%rip)\n"
+"	mov %r12, seen_gprs + 96(%rip)\n"
+"	mov %r13, seen_gprs + 104(%rip)\n"
+"	mov %r14, seen_gprs + 112(%rip)\n"
+"	mov %r15, seen_gprs + 120(%rip)\n"
+"	pushfq\n"
+"	popq seen_gprs + 136(%rip)\n"
+"code_dump_regs_hlt:\n"
+"	hlt\n"
+"code_dump_regs_end:\n"
+"	hlt\n");
+extern char code_dump_regs[], code_dump_regs_hlt[], code_dump_regs_end[];
+
+/* The guest sets registers the host then reads. */
+GUEST_ASM(
+"code_set_regs:\n"
+"	movabs $0x0102030405060708, %rax\n"
+"	movabs $0x1112131415161718, %rbx\n"
+"	movabs $0x2122232425262728, %r9\n"
+"	movabs $0x3132333435363738, %r15\n"
+"	movabs $0x0000123456789000, %rcx\n"
+"	mov %rcx, %cr2\n"
+"	stc\n"
+"	hlt\n"
+"code_set_regs_end:\n");
+extern char code_set_regs[], code_set_regs_end[];
+
+/* What the guest saw of the control registers and segment bases. */
+static struct {
+	uint64_t cr0, cr2, cr3, cr4;
+	uint64_t fs0, gs8;
+} seen_sregs;
+
+static uint64_t fs_area[2] = { 0xf5f5f5f5f5f5f5f5ULL, 1 };
+static uint64_t gs_area[2] = { 2, 0x6565656565656565ULL };
+
+static void __guest guest_read_sregs(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	WRITE_ONCE(seen_sregs.cr0, v);
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	WRITE_ONCE(seen_sregs.cr2, v);
+	asm volatile("mov %%cr3, %0" : "=r"(v));
+	WRITE_ONCE(seen_sregs.cr3, v);
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	WRITE_ONCE(seen_sregs.cr4, v);
+	asm volatile("mov %%fs:0, %0" : "=r"(v));
+	WRITE_ONCE(seen_sregs.fs0, v);
+	asm volatile("mov %%gs:8, %0" : "=r"(v));
+	WRITE_ONCE(seen_sregs.gs8, v);
+	GUEST_DONE();
+}
+
+static uint64_t addr(const void *p)
+{
+	return (uintptr_t)p;
+}
+
+static void fill_regs(struct xvcpu_regs *r, uint64_t rip, uint64_t rsp)
+{
+	uint64_t *p = (uint64_t *)r;
+	unsigned int i;
+
+	/* Distinct values in every GPR (rsp and rip set below). */
+	for (i = 0; i < offsetof(struct xvcpu_regs, rip) / 8; i++)
+		p[i] = 0x0101010101010101ULL * (i + 1) ^ 0x8000000000000000ULL;
+	r->rsp = rsp;
+	r->rip = rip;
+	r->rflags = RFLAGS_TEST;
+}
+
+#define EXPECT_REG_EQ(want, got, reg) \
+	EXPECT_EQ((want)->reg, (got)->reg) TH_LOG("register " #reg)
+
+static void expect_regs_equal(struct __test_metadata *_metadata,
+			      const struct xvcpu_regs *want,
+			      const struct xvcpu_regs *got)
+{
+	EXPECT_REG_EQ(want, got, rax);
+	EXPECT_REG_EQ(want, got, rbx);
+	EXPECT_REG_EQ(want, got, rcx);
+	EXPECT_REG_EQ(want, got, rdx);
+	EXPECT_REG_EQ(want, got, rsi);
+	EXPECT_REG_EQ(want, got, rdi);
+	EXPECT_REG_EQ(want, got, rsp);
+	EXPECT_REG_EQ(want, got, rbp);
+	EXPECT_REG_EQ(want, got, r8);
+	EXPECT_REG_EQ(want, got, r9);
+	EXPECT_REG_EQ(want, got, r10);
+	EXPECT_REG_EQ(want, got, r11);
+	EXPECT_REG_EQ(want, got, r12);
+	EXPECT_REG_EQ(want, got, r13);
+	EXPECT_REG_EQ(want, got, r14);
+	EXPECT_REG_EQ(want, got, r15);
+	EXPECT_REG_EQ(want, got, rip);
+	EXPECT_REG_EQ(want, got, rflags);
+}
+
+TEST_F(vm, regs_round_trip)
+{
+	struct xvcpu_regs set, got;
+
+	fill_regs(&set, addr(code_dump_regs), XVT_STACK_TOP - 64);
+	ASSERT_EQ(0, xvcpu_set_regs(self->vcpu, &set));
+	memset(&got, 0, sizeof(got));
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &got));
+	expect_regs_equal(_metadata, &set, &got);
+}
+
+TEST_F(vm, guest_sees_regs)
+{
+	struct xvcpu_regs set, got;
+	uint64_t *seen;
+	unsigned int i;
+
+	fill_regs(&set, addr(code_dump_regs), XVT_STACK_TOP - 64);
+	ASSERT_EQ(0, xvcpu_set_regs(self->vcpu, &set));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
+
+	seen = GUEST_VAR(self->t, seen_gprs);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(((uint64_t *)&set)[i], seen[i]) TH_LOG("GPR %u", i);
+	EXPECT_EQ(RFLAGS_TEST, seen[17]);
+
+	/* The registers are as the guest left them. */
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &got));
+	set.rip = addr(code_dump_regs_end);
+	expect_regs_equal(_metadata, &set, &got);
+}
+
+TEST_F(vm, host_sees_guest_changes)
+{
+	struct xvcpu_sregs sregs;
+	struct xvcpu_regs regs;
+
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_set_regs, 0, 0));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ(0x0102030405060708ULL, regs.rax);
+	EXPECT_EQ(0x1112131415161718ULL, regs.rbx);
+	EXPECT_EQ(0x2122232425262728ULL, regs.r9);
+	EXPECT_EQ(0x3132333435363738ULL, regs.r15);
+	EXPECT_EQ(addr(code_set_regs_end), regs.rip);
+	EXPECT_EQ(1, regs.rflags & 1);	/* CF from STC */
+
+	/* CR2 is not in the VMCS: it must be saved by hand on exit. */
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &sregs));
+	EXPECT_EQ(0x0000123456789000ULL, sregs.cr2);
+}
+
+TEST_F(vm, sregs_round_trip)
+{
+	struct xvcpu_sregs first, again;
+
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &first));
+	ASSERT_EQ(0, xvcpu_set_sregs(self->vcpu, &first));
+	memset(&again, 0x5a, sizeof(again));
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &again));
+	EXPECT_EQ(0, memcmp(&first, &again, sizeof(first)));
+
+	/* Changed fields read back changed. */
+	first.cr2 = 0x7654321000ULL;
+	first.fs.base = 0x123456789000ULL;
+	first.gs.base = 0xffff800012345000ULL;
+	first.idt.base = 0x3000;
+	first.idt.limit = 0xfff;
+	ASSERT_EQ(0, xvcpu_set_sregs(self->vcpu, &first));
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &again));
+	EXPECT_EQ(first.cr2, again.cr2);
+	EXPECT_EQ(first.fs.base, again.fs.base);
+	EXPECT_EQ(first.gs.base, again.gs.base);
+	EXPECT_EQ(first.idt.base, again.idt.base);
+	EXPECT_EQ(first.idt.limit, again.idt.limit);
+	EXPECT_EQ(0, memcmp(&first, &again, sizeof(first)));
+}
+
+TEST_F(vm, guest_sees_sregs)
+{
+	struct xvcpu_sregs sregs, after;
+
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &sregs));
+	sregs.cr2 = 0xabcdef0123ULL;
+	sregs.fs.base = addr(fs_area);
+	sregs.gs.base = addr(gs_area);
+	ASSERT_EQ(0, xvcpu_set_sregs(self->vcpu, &sregs));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_read_sregs, 0, 0));
+	ASSERT_RUN_UCALL(self->vcpu, NULL, UCALL_DONE);
+
+	EXPECT_EQ(sregs.cr0, GUEST_VAR(self->t, seen_sregs).cr0);
+	EXPECT_EQ(sregs.cr2, GUEST_VAR(self->t, seen_sregs).cr2);
+	EXPECT_EQ(sregs.cr3, GUEST_VAR(self->t, seen_sregs).cr3);
+	EXPECT_EQ(sregs.cr4, GUEST_VAR(self->t, seen_sregs).cr4);
+	EXPECT_EQ(fs_area[0], GUEST_VAR(self->t, seen_sregs).fs0);
+	EXPECT_EQ(gs_area[1], GUEST_VAR(self->t, seen_sregs).gs8);
+
+	/* Nothing the guest did changed them. */
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &after));
+	EXPECT_EQ(sregs.cr0, after.cr0);
+	EXPECT_EQ(sregs.cr2, after.cr2);
+	EXPECT_EQ(sregs.cr3, after.cr3);
+	EXPECT_EQ(sregs.cr4, after.cr4);
+	EXPECT_EQ(sregs.efer, after.efer);
+	EXPECT_EQ(sregs.fs.base, after.fs.base);
+	EXPECT_EQ(sregs.gs.base, after.gs.base);
+}
+
+/* Each reserved or pad field of struct xvcpu_sregs, as a byte offset. */
+static const struct {
+	const char *name;
+	size_t offset;
+} sregs_reserved[] = {
+	{ "reserved[0]", offsetof(struct xvcpu_sregs, reserved[0]) },
+	{ "reserved[3]", offsetof(struct xvcpu_sregs, reserved[3]) },
+	{ "cs.pad", offsetof(struct xvcpu_sregs, cs.pad) },
+	{ "ss.pad", offsetof(struct xvcpu_sregs, ss.pad) },
+	{ "ldt.pad", offsetof(struct xvcpu_sregs, ldt.pad) },
+	{ "gdt.pad[0]", offsetof(struct xvcpu_sregs, gdt.pad[0]) },
+	{ "idt.pad[2]", offsetof(struct xvcpu_sregs, idt.pad[2]) },
+};
+
+TEST_F(vm, sregs_reserved_einval)
+{
+	struct xvcpu_sregs good, bad, after;
+	unsigned int i;
+
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &good));
+	for (i = 0; i < sizeof(sregs_reserved) / sizeof(sregs_reserved[0]);
+	     i++) {
+		bad = good;
+		/* Also change a real field: a refused call applies nothing. */
+		bad.cr2 = good.cr2 + 0x1000;
+		((uint8_t *)&bad)[sregs_reserved[i].offset] = 1;
+		TH_LOG("%s = 1", sregs_reserved[i].name);
+		ASSERT_ERRNO(EINVAL, ioctl(self->vcpu->fd, XVCPU_SET_SREGS,
+					   &bad));
+		ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &after));
+		EXPECT_EQ(0, memcmp(&good, &after, sizeof(good)));
+	}
+}
+
+TEST_F(vm, bad_pointers_efault)
+{
+	const unsigned long vcpu_ioctls[] = {
+		XVCPU_GET_REGS, XVCPU_SET_REGS, XVCPU_GET_SREGS,
+		XVCPU_SET_SREGS, XVCPU_GET_EXIT_INFO,
+	};
+	void *unmapped;
+	unsigned int i;
+
+	/* A page that was mapped and no longer is. */
+	unmapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, unmapped);
+	ASSERT_EQ(0, munmap(unmapped, 4096));
+
+	for (i = 0; i < sizeof(vcpu_ioctls) / sizeof(vcpu_ioctls[0]); i++) {
+		TH_LOG("ioctl %#lx", vcpu_ioctls[i]);
+		ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, vcpu_ioctls[i],
+					   NULL));
+		ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, vcpu_ioctls[i],
+					   unmapped));
+	}
+	ASSERT_ERRNO(EFAULT, ioctl(self->t->vm->fd, XVCPU_SET_MEMORY_REGION,
+				   NULL));
+	ASSERT_ERRNO(EFAULT, ioctl(self->t->vm->fd, XVCPU_SET_MEMORY_REGION,
+				   unmapped));
+
+	/* A read-only buffer cannot receive GET_REGS. */
+	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, XVCPU_GET_REGS, ro));
+	ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, XVCPU_GET_SREGS, ro));
+	munmap(ro, 4096);
+}
+
+TEST_HARNESS_MAIN
