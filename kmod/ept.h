@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * EPT page tables (SDM Vol. 3C 29.3): 4 levels, 4 KiB and 2 MiB leaves.
+ * The tables know nothing of VMs or vCPUs; their pages come from an
+ * allocator the caller provides (kernel pages in the module, a fake
+ * allocator in the unit tests).
+ */
+#ifndef XVCPU_EPT_H
+#define XVCPU_EPT_H
+
+#include "types.h"
+
+#define EPT_LEVEL_4K	1
+#define EPT_LEVEL_2M	2
+
+/* Guest-physical addresses the tables can map: 48 bits with 4 levels. */
+#define EPT_GPA_LIMIT	(1ULL << 48)
+
+struct ept_table_ops {
+	/* A zeroed, 4 KiB aligned table page: virtual address, *pa set. */
+	u64 *(*alloc)(void *ctx, u64 *pa);
+	void (*free)(void *ctx, u64 *table);
+	/* The virtual address of the table page at @pa. */
+	u64 *(*va)(void *ctx, u64 pa);
+};
+
+struct ept {
+	const struct ept_table_ops *ops;
+	void *ctx;
+	u64 *root;		/* the PML4 */
+	u64 root_pa;
+	unsigned long nr_tables;	/* table pages held, root included */
+};
+
+int ept_init(struct ept *ept, const struct ept_table_ops *ops, void *ctx);
+/* Frees every table page; leaves are not the tables' to free. */
+void ept_destroy(struct ept *ept);
+
+/*
+ * Map the 4 KiB (@level 1) or 2 MiB (@level 2) page at @gpa to host
+ * physical @hpa with @prot (EPT_READ/WRITE/EXEC).  Both addresses must be
+ * aligned to the page size.  -EINVAL on bad arguments, -EEXIST if @gpa is
+ * mapped already, -ENOMEM if a table page could not be allocated.
+ */
+int ept_map_page(struct ept *ept, u64 gpa, u64 hpa, int level, u64 prot);
+
+/*
+ * Clear every leaf in [@gpa, @gpa + @size); the caller flushes the TLBs
+ * (INVEPT) afterwards.  Returns the number of leaves cleared.
+ */
+unsigned long ept_unmap_range(struct ept *ept, u64 gpa, u64 size);
+
+/* The leaf entry mapping @gpa (0 if none) and its level in *@level. */
+u64 ept_lookup(const struct ept *ept, u64 gpa, int *level);
+
+/* The EPT pointer for the VMCS (SDM Vol. 3C 25.6.11, Table 25-9). */
+u64 ept_pointer(const struct ept *ept);
+
+#endif /* XVCPU_EPT_H */

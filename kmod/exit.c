@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What each VM exit means: handled in the kernel (re-enter the guest) or
+ * described in the run page for userspace.  One small handler per basic
+ * exit reason (SDM Vol. 3D Appendix C); anything without a handler goes
+ * to userspace as an internal error carrying the raw exit information.
+ */
+#define pr_fmt(fmt) "xvcpu: " fmt
+
+#include <linux/kernel.h>
+#include <asm/processor-flags.h>
+#include <asm/msr-index.h>
+
+#include "xvcpu.h"
+#include "vmcs.h"
+
+typedef int (*exit_handler_t)(struct xvcpu_vcpu *vcpu);
+
+/* Re-enter: the interrupt was taken by the host once interrupts came on. */
+static int handle_resume(struct xvcpu_vcpu *vcpu)
+{
+	return 1;
+}
+
+static int handle_unhandled(struct xvcpu_vcpu *vcpu)
+{
+	struct xvcpu_run *run = vcpu->run;
+	u32 reason = vmcs_read(VMCS_EXIT_REASON);
+
+	pr_info_ratelimited("vCPU %u: exit reason %u at RIP %#lx is not handled; reported to userspace\n",
+			    vcpu->id, reason & VMX_EXIT_REASON_BASIC_MASK,
+			    vmcs_read(VMCS_GUEST_RIP));
+	run->exit_reason = XVCPU_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = XVCPU_INTERNAL_UNHANDLED_EXIT;
+	run->internal.ndata = 8;
+	run->internal.data[0] = reason;
+	run->internal.data[1] = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	run->internal.data[2] = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	run->internal.data[3] = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
+	run->internal.data[4] = vmcs_read(VMCS_EXIT_INTR_INFO);
+	run->internal.data[5] = vmcs_read(VMCS_IDT_VECTORING_INFO);
+	run->internal.data[6] = vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	run->internal.data[7] = vmcs_read(VMCS_GUEST_RIP);
+	return 0;
+}
+
+/* Exception or NMI: NMIs were given to the host already (vcpu.c). */
+static int handle_exception_nmi(struct xvcpu_vcpu *vcpu)
+{
+	u32 info = vmcs_read(VMCS_EXIT_INTR_INFO);
+
+	if ((info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_TYPE_NMI)
+		return 1;
+	return handle_unhandled(vcpu);
+}
+
+static int handle_triple_fault(struct xvcpu_vcpu *vcpu)
+{
+	pr_info_ratelimited("vCPU %u: triple fault (shutdown) at RIP %#lx\n",
+			    vcpu->id, vmcs_read(VMCS_GUEST_RIP));
+	vcpu->run->exit_reason = XVCPU_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int handle_hlt(struct xvcpu_vcpu *vcpu)
+{
+	vmcs_skip_instruction();
+	vcpu->run->exit_reason = XVCPU_EXIT_HLT;
+	return 0;
+}
+
+/* SDM Vol. 3C 28.2.1, Table 28-5 */
+static int handle_io(struct xvcpu_vcpu *vcpu)
+{
+	unsigned long q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	struct xvcpu_run *run = vcpu->run;
+	unsigned int size = (q & VMX_IO_SIZE_MASK) + 1;
+
+	if (q & VMX_IO_STRING)
+		return handle_unhandled(vcpu);
+
+	run->exit_reason = XVCPU_EXIT_IO;
+	run->io.direction = (q & VMX_IO_DIRECTION_IN) ? XVCPU_IO_IN :
+							XVCPU_IO_OUT;
+	run->io.size = size;
+	run->io.port = q >> VMX_IO_PORT_SHIFT;
+	run->io.count = 1;
+	if (run->io.direction == XVCPU_IO_IN) {
+		run->io.data = 0;
+		vcpu->pending_in_size = size;
+	} else {
+		run->io.data = vcpu->gprs[GPR_RAX] & GENMASK_ULL(size * 8 - 1, 0);
+	}
+	vmcs_skip_instruction();
+	return 0;
+}
+
+/* Load the value userspace supplied for an IN into AL, AX or EAX. */
+void xvcpu_complete_io_in(struct xvcpu_vcpu *vcpu)
+{
+	unsigned int size = vcpu->pending_in_size;
+	unsigned long *rax = &vcpu->gprs[GPR_RAX];
+	u64 data = vcpu->run->io.data;
+
+	if (!size)
+		return;
+	vcpu->pending_in_size = 0;
+	if (size == 4)		/* 32-bit results zero-extend */
+		*rax = (u32)data;
+	else
+		*rax = (*rax & ~GENMASK_ULL(size * 8 - 1, 0)) |
+		       (data & GENMASK_ULL(size * 8 - 1, 0));
+}
+
+/*
+ * MOV to CR0 or CR4 that changes a host-owned bit (SDM Vol. 3C 26.1.3,
+ * qualification in Table 28-3).  Only the plain cases are handled here:
+ * anything that would need more emulation goes to userspace.
+ */
+static int handle_cr_access(struct xvcpu_vcpu *vcpu)
+{
+	unsigned long q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	unsigned int gpr = VMX_CR_GPR(q);
+	u64 val, old;
+
+	if (VMX_CR_ACCESS_TYPE(q) != VMX_CR_ACCESS_MOV_TO_CR)
+		return handle_unhandled(vcpu);
+	val = gpr == GPR_RSP ? vmcs_read(VMCS_GUEST_RSP) : vcpu->gprs[gpr];
+
+	switch (VMX_CR_NUMBER(q)) {
+	case 0:
+		old = vmcs_read(VMCS_CR0_READ_SHADOW);
+		/* Paging changes are left to the guest's own MOV (no exit) */
+		if (val >> 32 || ((val ^ old) & X86_CR0_PG))
+			return handle_unhandled(vcpu);
+		vmcs_set_cr0(val);
+		break;
+	case 4:
+		if (val & (X86_CR4_VMXE | ~vmx_caps.cr4_fixed1))
+			return handle_unhandled(vcpu);
+		/* Turning on PAE or LA57 under paging reloads the PDPTEs */
+		old = vmcs_read(VMCS_CR4_READ_SHADOW);
+		if ((vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PG) &&
+		    ((val ^ old) & (X86_CR4_PAE | X86_CR4_LA57)))
+			return handle_unhandled(vcpu);
+		vmcs_set_cr4(val);
+		break;
+	default:
+		return handle_unhandled(vcpu);
+	}
+	vmcs_skip_instruction();
+	return 1;
+}
+
+/* SDM Vol. 3C 28.2.1, Table 28-7: guest-physical access without memory */
+static int handle_ept_violation(struct xvcpu_vcpu *vcpu)
+{
+	unsigned long q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	struct xvcpu_run *run = vcpu->run;
+
+	run->exit_reason = XVCPU_EXIT_MMIO;
+	run->mmio.phys_addr = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	run->mmio.access = (q & VMX_EPT_VIOL_READ ? XVCPU_MMIO_READ : 0) |
+			   (q & VMX_EPT_VIOL_WRITE ? XVCPU_MMIO_WRITE : 0) |
+			   (q & VMX_EPT_VIOL_FETCH ? XVCPU_MMIO_FETCH : 0);
+	run->mmio.linear_valid = !!(q & VMX_EPT_VIOL_LINEAR_VALID);
+	run->mmio.linear_addr = run->mmio.linear_valid ?
+				vmcs_read(VMCS_GUEST_LINEAR_ADDRESS) : 0;
+	memset(run->mmio.pad, 0, sizeof(run->mmio.pad));
+	return 0;
+}
+
+static int handle_ept_misconfig(struct xvcpu_vcpu *vcpu)
+{
+	/* xvcpu wrote a bad EPT entry: a bug here, not in the guest */
+	WARN_ONCE(1, "xvcpu: EPT misconfiguration at GPA %#lx\n",
+		  vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS));
+	return handle_unhandled(vcpu);
+}
+
+static const exit_handler_t exit_handlers[] = {
+	[VMX_EXIT_EXCEPTION_NMI]	= handle_exception_nmi,
+	[VMX_EXIT_EXTERNAL_INTERRUPT]	= handle_resume,
+	[VMX_EXIT_TRIPLE_FAULT]		= handle_triple_fault,
+	[VMX_EXIT_HLT]			= handle_hlt,
+	[VMX_EXIT_CR_ACCESS]		= handle_cr_access,
+	[VMX_EXIT_IO_INSTRUCTION]	= handle_io,
+	[VMX_EXIT_EPT_VIOLATION]	= handle_ept_violation,
+	[VMX_EXIT_EPT_MISCONFIG]	= handle_ept_misconfig,
+};
+
+/* A VM entry that failed on guest state or MSR loading (SDM 27.8). */
+static int handle_entry_failure(struct xvcpu_vcpu *vcpu, u32 reason)
+{
+	struct xvcpu_run *run = vcpu->run;
+
+	pr_info_ratelimited("vCPU %u: VM entry failed, exit reason %#x (qualification %#lx)\n",
+			    vcpu->id, reason, vmcs_read(VMCS_EXIT_QUALIFICATION));
+	run->exit_reason = XVCPU_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	/* Start the next entry from a clean launch state */
+	vmcs_clear(vcpu);
+	return 0;
+}
+
+int xvcpu_handle_exit(struct xvcpu_vcpu *vcpu, u32 exit_reason)
+{
+	u32 basic = exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+
+	if (unlikely(exit_reason & VMX_EXIT_REASON_ENTRY_FAIL))
+		return handle_entry_failure(vcpu, exit_reason);
+	if (basic < ARRAY_SIZE(exit_handlers) && exit_handlers[basic])
+		return exit_handlers[basic](vcpu);
+	return handle_unhandled(vcpu);
+}

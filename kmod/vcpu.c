@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU objects: creation, the run loop, and the switch of host and guest
+ * state around each VM entry that the VMCS does not do by itself.
+ */
+#define pr_fmt(fmt) "xvcpu: " fmt
+
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/io.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/segment.h>
+#include <asm/special_insns.h>
+
+#include "xvcpu.h"
+#include "vmcs.h"
+
+/*
+ * Guest x87/SSE/AVX state lives in an XSAVE (or FXSAVE) area, loaded
+ * between kernel_fpu_begin() and kernel_fpu_end(): the user's own state
+ * is saved by kernel_fpu_begin() and restored on return to userspace.
+ * AMX tile state is left out: it is not given to guests.
+ */
+static unsigned int fpu_area_size;
+static u64 fpu_xsave_mask;
+
+#define XFEATURE_MASK_AMX	(BIT_ULL(17) | BIT_ULL(18))
+#define FXSAVE_MXCSR_OFFSET	24
+#define DR7_RESET_VALUE		0x400UL
+
+/* Host MSRs the guest's values replace while it runs: same on every CPU. */
+static struct xvcpu_guest_msrs host_msrs;
+
+void xvcpu_vcpu_module_init(void)
+{
+	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
+		fpu_xsave_mask = xgetbv(0) & ~XFEATURE_MASK_AMX;
+		fpu_area_size = roundup_pow_of_two(cpuid_ebx(0xd));
+	} else {
+		fpu_area_size = 512;
+	}
+	rdmsrl(MSR_STAR, host_msrs.star);
+	rdmsrl(MSR_LSTAR, host_msrs.lstar);
+	rdmsrl(MSR_CSTAR, host_msrs.cstar);
+	rdmsrl(MSR_SYSCALL_MASK, host_msrs.sfmask);
+}
+
+static void fpu_load_guest(void *area)
+{
+	if (fpu_xsave_mask)
+		asm volatile("xrstor64 (%0)" : : "r" (area),
+			     "a" ((u32)fpu_xsave_mask),
+			     "d" ((u32)(fpu_xsave_mask >> 32)) : "memory");
+	else
+		asm volatile("fxrstor64 (%0)" : : "r" (area) : "memory");
+}
+
+static void fpu_save_guest(void *area)
+{
+	if (fpu_xsave_mask)
+		asm volatile("xsave64 (%0)" : : "r" (area),
+			     "a" ((u32)fpu_xsave_mask),
+			     "d" ((u32)(fpu_xsave_mask >> 32)) : "memory");
+	else
+		asm volatile("fxsave64 (%0)" : : "r" (area) : "memory");
+}
+
+/*
+ * Host state the guest borrows while it runs: the SYSCALL MSRs and
+ * KERNEL_GS_BASE (SWAPGS in the guest swaps with it), and the user's
+ * segment selectors, which VM exit replaces with the null selectors of
+ * the host-state area.  Saved once per stretch of runs on one CPU and
+ * given back before the thread leaves the CPU or returns to userspace.
+ */
+struct host_user_state {
+	bool saved;
+	u16 ds, es, fs, gs;
+	unsigned long fs_base;
+	u64 kernel_gs_base;
+};
+
+static DEFINE_PER_CPU(struct host_user_state, host_user_state);
+
+static void vcpu_load_guest_msrs(struct xvcpu_vcpu *vcpu)
+{
+	struct host_user_state *h = this_cpu_ptr(&host_user_state);
+
+	if (h->saved)
+		return;
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+	rdmsrl(MSR_FS_BASE, h->fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->msrs.kernel_gs_base);
+	wrmsrl(MSR_STAR, vcpu->msrs.star);
+	wrmsrl(MSR_LSTAR, vcpu->msrs.lstar);
+	wrmsrl(MSR_CSTAR, vcpu->msrs.cstar);
+	wrmsrl(MSR_SYSCALL_MASK, vcpu->msrs.sfmask);
+	h->saved = true;
+}
+
+/* Give the host back its state; interrupts or preemption off. */
+static void vcpu_put_guest_msrs(struct xvcpu_vcpu *vcpu)
+{
+	struct host_user_state *h = this_cpu_ptr(&host_user_state);
+
+	if (!h->saved)
+		return;
+	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->msrs.kernel_gs_base);
+	wrmsrl(MSR_STAR, host_msrs.star);
+	wrmsrl(MSR_LSTAR, host_msrs.lstar);
+	wrmsrl(MSR_CSTAR, host_msrs.cstar);
+	wrmsrl(MSR_SYSCALL_MASK, host_msrs.sfmask);
+	if (h->ds)
+		loadsegment(ds, h->ds);
+	if (h->es)
+		loadsegment(es, h->es);
+	if (h->fs) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, h->fs_base);
+	}
+	if (h->gs)
+		load_gs_index(h->gs);
+	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	/*
+	 * VM exit leaves the TR limit at 0x67 and the GDTR limit at 0xffff
+	 * (SDM Vol. 3C 28.5.2): restore the kernel's.
+	 */
+	invalidate_tss_limit();
+	load_fixmap_gdt(smp_processor_id());
+	h->saved = false;
+}
+
+static void vcpu_sched_in(struct preempt_notifier *pn, int cpu)
+{
+}
+
+static void vcpu_sched_out(struct preempt_notifier *pn,
+			   struct task_struct *next)
+{
+	struct xvcpu_vcpu *vcpu = container_of(pn, struct xvcpu_vcpu, preempt);
+
+	vcpu_put_guest_msrs(vcpu);
+	vmcs_clear(vcpu);
+}
+
+static struct preempt_ops vcpu_preempt_ops = {
+	.sched_in = vcpu_sched_in,
+	.sched_out = vcpu_sched_out,
+};
+
+int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
+		      struct xvcpu_vcpu **out)
+{
+	struct xvcpu_vcpu *vcpu;
+	struct page *vmcs_page;
+	int r = -ENOMEM;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	atomic_long_inc(&xvcpu_stats.vcpus);
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->loaded_cpu = -1;
+	vcpu->host_cpu = -1;
+	mutex_init(&vcpu->ioctl_lock);
+	preempt_notifier_init(&vcpu->preempt, &vcpu_preempt_ops);
+
+	vmcs_page = xvcpu_alloc_page();
+	if (!vmcs_page)
+		goto err;
+	vcpu->vmcs = page_address(vmcs_page);
+	vcpu->vmcs_pa = page_to_phys(vmcs_page);
+	/* SDM Vol. 3C 25.2: the revision identifier heads the region */
+	*(u32 *)vcpu->vmcs = vmx_caps.revision_id;
+
+	vcpu->run_page = xvcpu_alloc_page();
+	if (!vcpu->run_page)
+		goto err;
+	vcpu->run = page_address(vcpu->run_page);
+
+	/* A power-of-two kmalloc is aligned to its size: 64 for XSAVE */
+	vcpu->fpu = kzalloc(fpu_area_size, GFP_KERNEL_ACCOUNT);
+	if (!vcpu->fpu)
+		goto err;
+	*(u16 *)vcpu->fpu = 0x37f;	/* FCW after FNINIT */
+	*(u32 *)(vcpu->fpu + FXSAVE_MXCSR_OFFSET) = 0x1f80;
+
+	r = vmx_vpid_alloc();
+	if (r < 0)
+		goto err;
+	vcpu->vpid = r;
+
+	vcpu->gprs[GPR_RDX] = 0x600;	/* reset EDX: family 6 signature */
+	preempt_disable();
+	vmcs_setup(vcpu);
+	vmcs_clear(vcpu);
+	preempt_enable();
+
+	*out = vcpu;
+	return 0;
+err:
+	xvcpu_vcpu_destroy(vcpu);
+	return r;
+}
+
+/* Also frees a partly created vCPU. */
+void xvcpu_vcpu_destroy(struct xvcpu_vcpu *vcpu)
+{
+	if (vcpu->vmcs) {
+		/* Never current: every ioctl clears it before returning */
+		WARN_ON_ONCE(vcpu->loaded_cpu != -1);
+		xvcpu_free_page(virt_to_page(vcpu->vmcs));
+	}
+	if (vcpu->run_page)
+		xvcpu_free_page(vcpu->run_page);
+	kfree(vcpu->fpu);
+	vmx_vpid_free(vcpu->vpid);
+	kfree(vcpu);
+	atomic_long_dec(&xvcpu_stats.vcpus);
+}
+
+/*
+ * One VM entry and exit, preemption off and the VMCS current.  Returns the
+ * exit reason, or -EAGAIN to come back later (a reschedule or signal is
+ * due), or -EIO if VMLAUNCH/VMRESUME itself failed.
+ */
+static long vcpu_enter_guest(struct xvcpu_vcpu *vcpu)
+{
+	unsigned long debugctl, dr7;
+	u32 exit_reason;
+	int failed;
+
+	kernel_fpu_begin();
+	local_irq_disable();
+	if (need_resched() || signal_pending(current)) {
+		local_irq_enable();
+		kernel_fpu_end();
+		return -EAGAIN;
+	}
+
+	vmcs_refresh_host_state(vcpu);
+	vcpu_load_guest_msrs(vcpu);
+	fpu_load_guest(vcpu->fpu);
+	/* VM exit clears DR7 and IA32_DEBUGCTL (SDM Vol. 3C 28.5.1) */
+	get_debugreg(dr7, 7);
+	rdmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+	if (native_read_cr2() != vcpu->cr2)
+		native_write_cr2(vcpu->cr2);
+
+	failed = xvcpu_vmenter(vcpu->gprs, vcpu->launched);
+
+	vcpu->cr2 = native_read_cr2();
+	if (dr7 != DR7_RESET_VALUE)
+		set_debugreg(dr7, 7);
+	if (debugctl)
+		wrmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+	fpu_save_guest(vcpu->fpu);
+
+	if (failed) {
+		exit_reason = 0;
+	} else {
+		vcpu->launched = true;
+		exit_reason = vmcs_read(VMCS_EXIT_REASON);
+		/*
+		 * An NMI that arrived in the guest was taken by the exit
+		 * (NMI exiting): hand it to the host's handler now, while
+		 * interrupts are still off.
+		 */
+		if ((exit_reason & VMX_EXIT_REASON_BASIC_MASK) ==
+		    VMX_EXIT_EXCEPTION_NMI &&
+		    (vmcs_read(VMCS_EXIT_INTR_INFO) &
+		     (VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_MASK)) ==
+		    (VMX_INTR_INFO_VALID | VMX_INTR_TYPE_NMI))
+			asm volatile("int $2");
+	}
+	/* Pending host interrupts are delivered here (no ack on exit). */
+	local_irq_enable();
+	kernel_fpu_end();
+	return failed ? -EIO : exit_reason;
+}
+
+/* VMLAUNCH/VMRESUME failed: an error in the VMCS controls or host state. */
+static int vcpu_entry_failed(struct xvcpu_vcpu *vcpu)
+{
+	u32 err = vmcs_read(VMCS_VM_INSTRUCTION_ERROR);
+
+	pr_warn_ratelimited("vCPU %u: VM entry failed, VM-instruction error %u\n",
+			    vcpu->id, err);
+	vcpu->run->exit_reason = XVCPU_EXIT_FAIL_ENTRY;
+	vcpu->run->fail_entry.hardware_entry_failure_reason = BIT_ULL(63) | err;
+	vcpu->run->fail_entry.exit_qualification = 0;
+	vmcs_clear(vcpu);
+	return 0;
+}
+
+int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
+{
+	struct xvcpu_run *run = vcpu->run;
+	long r;
+
+	xvcpu_complete_io_in(vcpu);
+	run->exit_reason = XVCPU_EXIT_UNKNOWN;
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = XVCPU_EXIT_INTR;
+		return -EINTR;
+	}
+
+	preempt_notifier_register(&vcpu->preempt);
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = XVCPU_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+
+		preempt_disable();
+		vmcs_load(vcpu);
+		r = vcpu_enter_guest(vcpu);
+		if (r == -EIO)
+			r = vcpu_entry_failed(vcpu);
+		else if (r >= 0)
+			r = xvcpu_handle_exit(vcpu, r);
+		preempt_enable();
+		if (r == -EAGAIN)
+			continue;
+		if (r <= 0)
+			break;
+	}
+	preempt_disable();
+	vcpu_put_guest_msrs(vcpu);
+	vmcs_clear(vcpu);
+	preempt_notifier_unregister(&vcpu->preempt);
+	preempt_enable();
+	return r;
+}
+
+/* RFLAGS bits with meaning; of the others, bit 1 is set and the rest clear */
+#define RFLAGS_DEFINED	0x3f7fd5UL
+
+void xvcpu_vcpu_get_regs(struct xvcpu_vcpu *vcpu, struct xvcpu_regs *regs)
+{
+	const unsigned long *g = vcpu->gprs;
+
+	preempt_disable();
+	vmcs_load(vcpu);
+	regs->rsp = vmcs_read(VMCS_GUEST_RSP);
+	regs->rip = vmcs_read(VMCS_GUEST_RIP);
+	regs->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	vmcs_clear(vcpu);
+	preempt_enable();
+
+	regs->rax = g[GPR_RAX];
+	regs->rbx = g[GPR_RBX];
+	regs->rcx = g[GPR_RCX];
+	regs->rdx = g[GPR_RDX];
+	regs->rsi = g[GPR_RSI];
+	regs->rdi = g[GPR_RDI];
+	regs->rbp = g[GPR_RBP];
+	regs->r8 = g[GPR_R8];
+	regs->r9 = g[GPR_R9];
+	regs->r10 = g[GPR_R10];
+	regs->r11 = g[GPR_R11];
+	regs->r12 = g[GPR_R12];
+	regs->r13 = g[GPR_R13];
+	regs->r14 = g[GPR_R14];
+	regs->r15 = g[GPR_R15];
+}
+
+int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
+{
+	unsigned long *g = vcpu->gprs;
+
+	if ((regs->rflags & ~RFLAGS_DEFINED) != X86_EFLAGS_FIXED)
+		return -EINVAL;
+
+	g[GPR_RAX] = regs->rax;
+	g[GPR_RBX] = regs->rbx;
+	g[GPR_RCX] = regs->rcx;
+	g[GPR_RDX] = regs->rdx;
+	g[GPR_RSI] = regs->rsi;
+	g[GPR_RDI] = regs->rdi;
+	g[GPR_RBP] = regs->rbp;
+	g[GPR_R8] = regs->r8;
+	g[GPR_R9] = regs->r9;
+	g[GPR_R10] = regs->r10;
+	g[GPR_R11] = regs->r11;
+	g[GPR_R12] = regs->r12;
+	g[GPR_R13] = regs->r13;
+	g[GPR_R14] = regs->r14;
+	g[GPR_R15] = regs->r15;
+	/* A pending IN is dropped: userspace has set the registers itself */
+	vcpu->pending_in_size = 0;
+
+	preempt_disable();
+	vmcs_load(vcpu);
+	vmcs_write(VMCS_GUEST_RSP, regs->rsp);
+	vmcs_write(VMCS_GUEST_RIP, regs->rip);
+	vmcs_write(VMCS_GUEST_RFLAGS, regs->rflags);
+	vmcs_clear(vcpu);
+	preempt_enable();
+	return 0;
+}
+
+void xvcpu_vcpu_get_sregs(struct xvcpu_vcpu *vcpu, struct xvcpu_sregs *sregs)
+{
+	preempt_disable();
+	vmcs_load(vcpu);
+	vmcs_get_sregs(sregs);
+	vmcs_clear(vcpu);
+	preempt_enable();
+	sregs->cr2 = vcpu->cr2;
+}
+
+int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
+			 const struct xvcpu_sregs *sregs)
+{
+	int r = vmcs_check_sregs(sregs);
+
+	if (r)
+		return r;
+	preempt_disable();
+	vmcs_load(vcpu);
+	vmcs_set_sregs(sregs);
+	vmcs_clear(vcpu);
+	preempt_enable();
+	vcpu->cr2 = sregs->cr2;
+	return 0;
+}
+
+void xvcpu_vcpu_get_exit_info(struct xvcpu_vcpu *vcpu,
+			      struct xvcpu_exit_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	preempt_disable();
+	vmcs_load(vcpu);
+	info->exit_reason = vmcs_read(VMCS_EXIT_REASON);
+	info->basic_reason = info->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+	info->exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	info->guest_linear_address = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
+	info->guest_physical_address = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	info->intr_info = vmcs_read(VMCS_EXIT_INTR_INFO);
+	info->intr_error_code = vmcs_read(VMCS_EXIT_INTR_ERROR_CODE);
+	info->idt_vectoring_info = vmcs_read(VMCS_IDT_VECTORING_INFO);
+	info->idt_vectoring_error_code = vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE);
+	info->instruction_len = vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	info->instruction_info = vmcs_read(VMCS_EXIT_INSTRUCTION_INFO);
+	vmcs_clear(vcpu);
+	preempt_enable();
+}

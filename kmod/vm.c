@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM objects: guest memory slots backed by kernel pages, mapped in EPT
+ * and into the VMM with mmap() of the VM fd.
+ */
+#define pr_fmt(fmt) "xvcpu: " fmt
+
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+#include <asm/io.h>
+
+#include "xvcpu.h"
+#include "../include/xvcpu/vmx.h"
+
+static u64 *vm_ept_alloc(void *ctx, u64 *pa)
+{
+	struct page *page = xvcpu_alloc_page();
+
+	if (!page)
+		return NULL;
+	*pa = page_to_phys(page);
+	return page_address(page);
+}
+
+static void vm_ept_free(void *ctx, u64 *table)
+{
+	xvcpu_free_page(virt_to_page(table));
+}
+
+static u64 *vm_ept_va(void *ctx, u64 pa)
+{
+	return phys_to_virt(pa);
+}
+
+static const struct ept_table_ops vm_ept_ops = {
+	.alloc = vm_ept_alloc,
+	.free = vm_ept_free,
+	.va = vm_ept_va,
+};
+
+struct xvcpu_vm *xvcpu_vm_create(void)
+{
+	struct xvcpu_vm *vm;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return NULL;
+	if (ept_init(&vm->ept, &vm_ept_ops, vm)) {
+		kfree(vm);
+		return NULL;
+	}
+	vm->eptp = ept_pointer(&vm->ept);
+	refcount_set(&vm->refs, 1);
+	mutex_init(&vm->lock);
+	atomic_long_inc(&xvcpu_stats.vms);
+	return vm;
+}
+
+static void vm_free_slot_pages(struct xvcpu_slot *slot, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (slot->pages[i])
+			xvcpu_free_page(slot->pages[i]);
+	kvfree(slot->pages);
+	slot->pages = NULL;
+}
+
+void xvcpu_vm_put(struct xvcpu_vm *vm)
+{
+	int i;
+
+	if (!refcount_dec_and_test(&vm->refs))
+		return;
+	/*
+	 * Nothing runs on this EPT any more, but CPUs may still cache its
+	 * translations: a later VM whose EPT root lands on the same page
+	 * must not find them.
+	 */
+	vmx_invept_all_cpus(vm->eptp);
+	for (i = 0; i < XVCPU_NR_MEMSLOTS; i++)
+		if (vm->slots[i].used)
+			vm_free_slot_pages(&vm->slots[i], vm->slots[i].npages);
+	ept_destroy(&vm->ept);
+	mutex_destroy(&vm->lock);
+	kfree(vm);
+	atomic_long_dec(&xvcpu_stats.vms);
+}
+
+#define SZ_2M_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+/*
+ * Back [gpa, gpa + size) with zeroed pages and map them in EPT: a 2 MiB
+ * leaf wherever the guest range is 2 MiB aligned and a physically
+ * contiguous 2 MiB block can be had, 4 KiB leaves elsewhere.
+ */
+static int vm_populate_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot,
+			    u64 prot)
+{
+	unsigned long i = 0, j;
+	int r;
+
+	while (i < slot->npages) {
+		u64 gpa = slot->gpa + ((u64)i << PAGE_SHIFT);
+		struct page *page = NULL;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+
+		if (vmx_caps.ept_2mb && IS_ALIGNED(gpa, SZ_2M) &&
+		    slot->npages - i >= SZ_2M_PAGES)
+			page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					   __GFP_NOWARN | __GFP_NORETRY,
+					   get_order(SZ_2M));
+		if (page) {
+			/* 512 independent pages, so each can be mmapped */
+			split_page(page, get_order(SZ_2M));
+			for (j = 0; j < SZ_2M_PAGES; j++)
+				slot->pages[i + j] = page + j;
+			atomic_long_add(SZ_2M_PAGES, &xvcpu_stats.pages);
+			r = ept_map_page(&vm->ept, gpa, page_to_phys(page),
+					 EPT_LEVEL_2M, prot);
+			i += SZ_2M_PAGES;
+		} else {
+			page = xvcpu_alloc_page();
+			if (!page)
+				return -ENOMEM;
+			slot->pages[i] = page;
+			r = ept_map_page(&vm->ept, gpa, page_to_phys(page),
+					 EPT_LEVEL_4K, prot);
+			i++;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static bool vm_overlaps(struct xvcpu_vm *vm, u64 gpa, u64 size)
+{
+	int i;
+
+	for (i = 0; i < XVCPU_NR_MEMSLOTS; i++) {
+		struct xvcpu_slot *s = &vm->slots[i];
+
+		if (s->used && gpa < s->gpa + s->size && s->gpa < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+static int vm_delete_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot)
+{
+	if (!slot->used)
+		return -ENOENT;
+	if (atomic_read(&slot->mmaps)) {
+		pr_info_ratelimited("memory slot %ld is still mapped by userspace; munmap it first\n",
+				    (long)(slot - vm->slots));
+		return -EBUSY;
+	}
+	ept_unmap_range(&vm->ept, slot->gpa, slot->size);
+	/* Running vCPUs take the IPI as an exit and flush before re-entry */
+	vmx_invept_all_cpus(vm->eptp);
+	vm_free_slot_pages(slot, slot->npages);
+	vm->mem_bytes -= slot->size;
+	memset(slot, 0, sizeof(*slot));
+	return 0;
+}
+
+int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
+			       struct xvcpu_memory_region *mr)
+{
+	u64 limit = (u64)xvcpu_max_memory_mb << 20;
+	struct xvcpu_slot *slot;
+	u64 prot;
+	int r;
+
+	if (mr->slot >= XVCPU_NR_MEMSLOTS || mr->flags & ~XVCPU_MEM_READONLY)
+		return -EINVAL;
+	slot = &vm->slots[mr->slot];
+
+	if (mr->memory_size == 0) {
+		mutex_lock(&vm->lock);
+		r = vm_delete_slot(vm, slot);
+		mutex_unlock(&vm->lock);
+		return r;
+	}
+	if (!PAGE_ALIGNED(mr->guest_phys_addr) || !PAGE_ALIGNED(mr->memory_size) ||
+	    mr->guest_phys_addr + mr->memory_size < mr->guest_phys_addr ||
+	    mr->guest_phys_addr + mr->memory_size > EPT_GPA_LIMIT)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (slot->used || vm_overlaps(vm, mr->guest_phys_addr, mr->memory_size))
+		goto out;
+	r = -E2BIG;
+	if (mr->memory_size > limit - vm->mem_bytes)
+		goto out;
+
+	slot->npages = mr->memory_size >> PAGE_SHIFT;
+	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
+			       GFP_KERNEL_ACCOUNT);
+	r = -ENOMEM;
+	if (!slot->pages)
+		goto out;
+	slot->gpa = mr->guest_phys_addr;
+	slot->size = mr->memory_size;
+	slot->flags = mr->flags;
+	prot = EPT_READ | EPT_EXEC;
+	if (!(mr->flags & XVCPU_MEM_READONLY))
+		prot |= EPT_WRITE;
+
+	r = vm_populate_slot(vm, slot, prot);
+	if (r) {
+		ept_unmap_range(&vm->ept, slot->gpa, slot->size);
+		vmx_invept_all_cpus(vm->eptp);
+		vm_free_slot_pages(slot, slot->npages);
+		memset(slot, 0, sizeof(*slot));
+		goto out;
+	}
+	slot->used = true;
+	vm->mem_bytes += slot->size;
+	mr->mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr->slot);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* ---- mmap of guest memory ---- */
+
+static void vm_mem_open(struct vm_area_struct *vma)
+{
+	struct xvcpu_slot *slot = vma->vm_private_data;
+
+	atomic_inc(&slot->mmaps);
+}
+
+static void vm_mem_close(struct vm_area_struct *vma)
+{
+	struct xvcpu_slot *slot = vma->vm_private_data;
+
+	atomic_dec(&slot->mmaps);
+}
+
+static vm_fault_t vm_mem_fault(struct vm_fault *vmf)
+{
+	struct xvcpu_slot *slot = vmf->vma->vm_private_data;
+	/* The file offset of the page, less the slot's base offset */
+	unsigned long i = vmf->pgoff &
+		((XVCPU_MMAP_SLOT_OFFSET(1) >> PAGE_SHIFT) - 1);
+	struct page *page;
+
+	if (i >= slot->npages)
+		return VM_FAULT_SIGBUS;
+	page = slot->pages[i];
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct vm_mem_ops = {
+	.open = vm_mem_open,
+	.close = vm_mem_close,
+	.fault = vm_mem_fault,
+};
+
+int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma)
+{
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	u64 slot_off = off & (XVCPU_MMAP_SLOT_OFFSET(1) - 1);
+	u64 len = vma->vm_end - vma->vm_start;
+	u64 idx = off >> XVCPU_MMAP_SLOT_SHIFT;
+	struct xvcpu_slot *slot;
+	int r = -EINVAL;
+
+	if (!(vma->vm_flags & VM_SHARED) || idx >= XVCPU_NR_MEMSLOTS)
+		return -EINVAL;
+	slot = &vm->slots[idx];
+
+	mutex_lock(&vm->lock);
+	if (slot->used && slot_off < slot->size && len <= slot->size - slot_off) {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+		vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+#else
+		vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+#endif
+		vma->vm_ops = &vm_mem_ops;
+		vma->vm_private_data = slot;
+		atomic_inc(&slot->mmaps);
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
