@@ -106,9 +106,10 @@ TEST(unknown_cap_is_zero)
 	XVT_REQUIRE_DEV();
 	fd = open_dev();
 	ASSERT_LE(0, fd);
-	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		EXPECT_EQ(0, ioctl(fd, XVCPU_CHECK_CAP, unknown[i]))
 			TH_LOG("cap %#lx", unknown[i]);
+	}
 	close(fd);
 }
 

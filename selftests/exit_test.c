@@ -138,8 +138,9 @@ static void get_info(struct __test_metadata *_metadata,
 
 	memset(info, 0xa5, sizeof(*info));
 	ASSERT_EQ(0, xvcpu_get_exit_info(vcpu, info));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(0, info->reserved[i]);
+	}
 	EXPECT_EQ(info->exit_reason & 0xffff, info->basic_reason);
 }
 
@@ -370,8 +371,9 @@ TEST_F(vm, mmio_identity_mapped)
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_MMIO);
 	EXPECT_EQ(gpa, self->run->mmio.phys_addr);
 	EXPECT_EQ(XVCPU_MMIO_WRITE, self->run->mmio.access);
-	if (self->run->mmio.linear_valid)
+	if (self->run->mmio.linear_valid) {
 		EXPECT_EQ(gpa, self->run->mmio.linear_addr);
+	}
 }
 
 TEST_F(vm, triple_fault_is_shutdown)

@@ -155,8 +155,9 @@ TEST_F(vm, guest_sees_regs)
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
 
 	seen = GUEST_VAR(self->t, seen_gprs);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < 16; i++) {
 		EXPECT_EQ(((uint64_t *)&set)[i], seen[i]) TH_LOG("GPR %u", i);
+	}
 	EXPECT_EQ(RFLAGS_TEST, seen[17]);
 
 	/* The registers are as the guest left them. */
