@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one test machine, run a guest script in it and judge the result.
+#
+#   boot.sh --kernel KVER --guest-script FILE [--machine auto|bochs|qemu-tcg|
+#           qemu-kvm] [--cpus N] [--mem MIB] [--payload DIR] [--module FILE]
+#           [--timeout SECONDS] [--log FILE] [--append ARGS] [--verbose]
+#
+# The guest script's output ends with "XVCPU-RESULT: <rc>"; then /init dumps
+# dmesg.  Exit status: the guest's rc, or non-zero when the result never
+# arrives (crash, timeout) or dmesg shows a kernel problem (logcheck.py).
+#
+# bochs: emulated VMX (the machine for real tests), booted through
+# ISOLINUX + elf.c32 with a host-built PVH image (mkpvh.py).
+# qemu-tcg: no VMX at all.  qemu-kvm: nested VMX on a host with VT-x.
+# auto: qemu-kvm when usable, else bochs.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VM=$TOP/tools/vm
+BUILD=$TOP/build
+
+CMDLINE="console=ttyS0,115200 quiet loglevel=3 mitigations=off nokaslr
+cryptomgr.notests tsc=reliable no_timer_check rodata=off
+initcall_blacklist=jent_mod_init,bpf_tcp_ca_kfunc_init"
+
+die() { echo "boot.sh: $*" >&2; exit 2; }
+
+kver= machine=auto cpus= mem=1024 script= payload= module= timeout=900
+log= append= verbose=0
+while (($#)); do
+	case $1 in
+	--kernel) kver=$2; shift 2 ;;
+	--machine) machine=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--guest-script) script=$2; shift 2 ;;
+	--payload) payload=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--verbose) verbose=1; shift ;;
+	*) die "unknown argument $1" ;;
+	esac
+done
+[[ -n $kver && -n $script ]] || die "need --kernel and --guest-script"
+cpus=${cpus:-2}
+
+kvm_usable() {
+	[[ -w /dev/kvm ]] && grep -qw vmx /proc/cpuinfo &&
+		grep -qx '[Y1]' /sys/module/kvm_intel/parameters/nested 2>/dev/null
+}
+if [[ $machine == auto ]]; then
+	if kvm_usable; then machine=qemu-kvm; else machine=bochs; fi
+fi
+
+mkdir -p "$BUILD/vm"
+work=$(mktemp -d "$BUILD/vm/run.XXXXXX")
+log=$(realpath -m "${log:-$work/serial.log}")
+mkdir -p "$(dirname "$log")"
+: >"$log"
+pid=
+cleanup() {
+	[[ -n $pid ]] && kill -KILL -- "-$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+initrd=$work/initrd
+mkargs=(--kernel "$kver" --script "$script" -o "$initrd")
+[[ -n $payload ]] && mkargs+=(--payload "$payload")
+[[ -n $module ]] && mkargs+=(--module "$module")
+"$VM/mkinitramfs.sh" "${mkargs[@]}"
+vmlinuz=$("$VM/kernels.sh" image "$kver")
+cmdline=$(echo $CMDLINE $append)
+
+start_bochs() {
+	local iso=$work/iso
+	mkdir -p "$iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin "$iso/isolinux/"
+	cp /usr/lib/syslinux/modules/bios/{ldlinux,libcom32,elf}.c32 \
+		"$iso/isolinux/"
+	printf 'DEFAULT pvh\nPROMPT 0\nLABEL pvh\n  COM32 elf.c32\n  APPEND /pvh.elf\n' \
+		>"$iso/isolinux/isolinux.cfg"
+	"$VM/mkpvh.py" --kernel "$vmlinuz" --initrd "$initrd" \
+		--cmdline "$cmdline" --mem-mib "$mem" \
+		--vmlinux-cache "$BUILD/kernels/$kver/vmlinux" -o "$iso/pvh.elf"
+	xorriso -as mkisofs -quiet -o "$work/boot.iso" \
+		-b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot \
+		-boot-load-size 4 -boot-info-table "$iso" 2>/dev/null
+	rm -rf "$iso"
+	cat >"$work/bochsrc" <<-EOF
+	megs: $mem
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	cpu: model=corei7_skylake_x, count=$cpus, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+	clock: sync=none
+	ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
+	boot: cdrom
+	com1: enabled=1, mode=file, dev=$log
+	port_e9_hack: enabled=1
+	panic: action=fatal
+	log: $log.bochs
+	display_library: term
+	EOF
+	echo c >"$work/bochs.rc"
+	# Own process group, so that a timeout can kill all of it.
+	TERM=dumb setsid bochs -q -f "$work/bochsrc" -rc "$work/bochs.rc" \
+		</dev/null >"$work/bochs.out" 2>&1 &
+	pid=$!
+}
+
+start_qemu() {
+	local accel=(-accel tcg -cpu max)
+	if [[ $machine == qemu-kvm ]]; then
+		accel=(-enable-kvm -cpu host)
+	fi
+	setsid qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$cpus" \
+		-kernel "$vmlinuz" -initrd "$initrd" \
+		-append "$cmdline panic=-1" -no-reboot \
+		-display none -monitor none -serial "file:$log" \
+		</dev/null >"$work/qemu.out" 2>&1 &
+	pid=$!
+}
+
+t0=$(date +%s.%N)
+case $machine in
+bochs) start_bochs ;;
+qemu-tcg | qemu-kvm) start_qemu ;;
+*) die "unknown machine $machine" ;;
+esac
+
+# Follow the serial log until the machine exits, or kill it at the timeout
+# or as soon as the guest kernel panics (Bochs would sit there forever).
+(
+	trap 'kill $s; exit' TERM
+	sleep "$timeout" &
+	s=$!
+	wait $s
+	echo timeout >"$work/killed"
+	kill -KILL -- "-$pid"
+) >/dev/null 2>&1 &
+watchdog=$!
+tail -n +1 -s 0.2 -f --pid="$pid" "$log" | tr -d '\r' | while IFS= read -r line; do
+	case $line in
+	XVCPU-DMESG-BEGIN) quiet=1 ;;
+	XVCPU-DMESG-END) quiet=0; continue ;;
+	*"---[ end Kernel panic"*)
+		echo panic >"$work/killed"
+		kill -KILL -- "-$pid" 2>/dev/null ;;
+	esac
+	if ((verbose || !${quiet:-0})); then
+		printf '%s\n' "$line"
+	fi
+done
+wait "$pid" 2>/dev/null || true
+pid=
+kill "$watchdog" 2>/dev/null || true
+wait "$watchdog" 2>/dev/null || true
+secs=$(echo "$(date +%s.%N) - $t0" | bc)
+secs=$(printf '%.1f' "$secs")
+
+rc=0
+"$VM/logcheck.py" "$log" || rc=$?
+why=
+if [[ -e $work/killed ]]; then
+	why=" ($(cat "$work/killed"))"
+	if [[ $(cat "$work/killed") == timeout ]]; then
+		why=" (timeout after ${timeout}s)"
+	fi
+	((rc)) || rc=125
+fi
+echo "boot.sh: $kver on $machine, $cpus cpus: rc=$rc$why, ${secs}s"
+exit "$rc"
