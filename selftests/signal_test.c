@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Leaving XVCPU_RUN without a guest exit: immediate_exit, signals to the
+ * running thread, and a second thread trying to run the same vCPU.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "harness.h"
+
+/* How long (monotonic time) a helper waits for the guest to get going. */
+#define WAIT_NS		(20ULL * 1000 * 1000 * 1000)
+/* Timer period when interrupting a spinning guest. */
+#define TICK_US		10000
+
+static uint64_t spin_count;
+static uint64_t stop_spinning;
+static uint64_t marker;
+
+/* Count until the host says stop. */
+static void __guest guest_spin(void)
+{
+	while (!READ_ONCE(stop_spinning))
+		WRITE_ONCE(spin_count, READ_ONCE(spin_count) + 1);
+}
+
+static void __guest guest_mark(void)
+{
+	WRITE_ONCE(marker, 1);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* A handler that does nothing, without SA_RESTART. */
+static int catch_signal(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+static int set_timer(long usec, bool periodic)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = usec;
+	if (periodic)
+		it.it_interval.tv_usec = usec;
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Wait until the guest's counter moves; false on timeout. */
+static bool wait_for_spin(struct xvt_vm *t)
+{
+	const struct timespec pause = { .tv_nsec = 1000 * 1000 };
+	uint64_t deadline = xvt_now_ns() + WAIT_NS;
+
+	while (!READ_ONCE(GUEST_VAR(t, spin_count))) {
+		if (xvt_now_ns() > deadline)
+			return false;
+		nanosleep(&pause, NULL);
+	}
+	return true;
+}
+
+TEST_F(vm, immediate_exit)
+{
+	struct xvcpu_regs regs;
+	int i;
+
+	XVT_REQUIRE_CAP(XVCPU_CAP_IMMEDIATE_EXIT);
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_mark, 0, 0));
+
+	self->run->immediate_exit = 1;
+	/* Twice: the flag stays until userspace clears it. */
+	for (i = 0; i < 2; i++) {
+		self->run->exit_reason = XVCPU_EXIT_UNKNOWN;
+		ASSERT_EQ(-EINTR, xvt_run(self->vcpu, NULL));
+		EXPECT_EQ(XVCPU_EXIT_INTR, self->run->exit_reason);
+	}
+	/* The guest did not run. */
+	EXPECT_EQ(0, GUEST_VAR(self->t, marker));
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ((uintptr_t)guest_mark, regs.rip);
+
+	self->run->immediate_exit = 0;
+	ASSERT_RUN_UCALL(self->vcpu, NULL, UCALL_DONE);
+	EXPECT_EQ(1, GUEST_VAR(self->t, marker));
+}
+
+TEST_F(vm, timer_signal_interrupts_guest)
+{
+	uint64_t count = 0;
+	int i, ret = 0;
+
+	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_spin, 0, 0));
+	ASSERT_EQ(0, set_timer(TICK_US, true));
+
+	/*
+	 * A tick may land before the guest is entered the first time; the
+	 * guest must have counted by the time a run is interrupted.
+	 */
+	for (i = 0; i < 100 && !count; i++) {
+		self->run->exit_reason = XVCPU_EXIT_UNKNOWN;
+		ret = xvt_run(self->vcpu, NULL);
+		if (ret != -EINTR)
+			break;
+		EXPECT_EQ(XVCPU_EXIT_INTR, self->run->exit_reason);
+		count = GUEST_VAR(self->t, spin_count);
+	}
+	ASSERT_EQ(0, set_timer(0, false));
+	ASSERT_EQ(-EINTR, ret) TH_LOG("XVCPU_RUN: %d", ret);
+	ASSERT_NE(0, count) TH_LOG("the guest never counted");
+
+	/* Resumed, it carries on from where it was. */
+	ASSERT_EQ(0, set_timer(TICK_US, false));
+	ASSERT_EQ(-EINTR, xvt_run(self->vcpu, NULL));
+	EXPECT_LT(count, GUEST_VAR(self->t, spin_count));
+
+	GUEST_VAR(self->t, stop_spinning) = 1;
+	ASSERT_RUN_UCALL(self->vcpu, NULL, UCALL_DONE);
+}
+
+struct kicker {
+	struct xvt_vm *t;
+	pthread_t target;
+	bool saw_spin;
+};
+
+/* Signal the target thread once the guest it runs is counting. */
+static void *kick_when_spinning(void *arg)
+{
+	struct kicker *k = arg;
+
+	k->saw_spin = wait_for_spin(k->t);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
+
+TEST_F(vm, thread_signal_interrupts_guest)
+{
+	struct kicker k = { .t = self->t, .target = pthread_self() };
+	pthread_t thread;
+
+	ASSERT_EQ(0, catch_signal(SIGUSR1));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_spin, 0, 0));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, kick_when_spinning, &k));
+
+	EXPECT_EQ(-EINTR, xvt_run(self->vcpu, NULL));
+	EXPECT_EQ(XVCPU_EXIT_INTR, self->run->exit_reason);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_TRUE(k.saw_spin);
+
+	GUEST_VAR(self->t, stop_spinning) = 1;
+	ASSERT_RUN_UCALL(self->vcpu, NULL, UCALL_DONE);
+}
+
+struct runner {
+	struct xvcpu_vcpu *vcpu;
+	int ret;
+};
+
+static void *run_in_thread(void *arg)
+{
+	struct runner *r = arg;
+	sigset_t set;
+
+	/* Timer signals are for the main thread. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	r->ret = xvcpu_vcpu_run(r->vcpu);
+	return NULL;
+}
+
+TEST_F(vm, concurrent_run_ebusy)
+{
+	struct runner r = { .vcpu = self->vcpu };
+	pthread_t thread;
+	int ret;
+
+	ASSERT_EQ(0, catch_signal(SIGUSR1));
+	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_spin, 0, 0));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, run_in_thread, &r));
+	ASSERT_TRUE(wait_for_spin(self->t)) {
+		pthread_kill(thread, SIGUSR1);
+	}
+
+	/* A second RUN must fail at once, not wait: a timer catches that. */
+	ASSERT_EQ(0, set_timer(1000000, false));
+	ret = xvcpu_vcpu_run(self->vcpu);
+	ASSERT_EQ(0, set_timer(0, false));
+	EXPECT_EQ(-EBUSY, ret) TH_LOG("second XVCPU_RUN: %s", strerror(-ret));
+
+	pthread_kill(thread, SIGUSR1);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(-EINTR, r.ret);
+
+	/* Free again for this thread. */
+	GUEST_VAR(self->t, stop_spinning) = 1;
+	ASSERT_RUN_UCALL(self->vcpu, NULL, UCALL_DONE);
+}
+
+TEST_HARNESS_MAIN
