@@ -18,130 +18,6 @@
 #define CYCLES		100
 #define WAIT_MS		(20 * 1000)
 
-/*
- * A small VM built with raw ioctls, so that each object can be released
- * on its own: 64 KiB at guest-physical 0 with the 64-bit mode tables at
- * 0x1000, a HLT at TINY_ENTRY and the stack below TINY_STACK.
- */
-#define TINY_MEM	0x10000ULL
-#define TINY_TABLES	0x1000ULL
-#define TINY_ENTRY	0x9000ULL
-#define TINY_STACK	0xf000ULL
-
-enum obj { SYS, VM, VCPU, RUN_MAP, MEM_MAP, NR_OBJS };
-
-static const char *const obj_names[NR_OBJS] = {
-	"system fd", "VM fd", "vCPU fd", "run page", "guest memory",
-};
-
-struct tiny {
-	int fd[3];		/* SYS, VM, VCPU */
-	void *mem;
-	struct xvcpu_run *run;
-	size_t run_size;
-};
-
-static void tiny_release(struct tiny *v, enum obj o)
-{
-	switch (o) {
-	case SYS:
-	case VM:
-	case VCPU:
-		if (v->fd[o] >= 0)
-			close(v->fd[o]);
-		v->fd[o] = -1;
-		break;
-	case RUN_MAP:
-		if (v->run)
-			munmap(v->run, v->run_size);
-		v->run = NULL;
-		break;
-	case MEM_MAP:
-		if (v->mem)
-			munmap(v->mem, TINY_MEM);
-		v->mem = NULL;
-		break;
-	default:
-		break;
-	}
-}
-
-static void tiny_destroy(struct tiny *v)
-{
-	int o;
-
-	for (o = NR_OBJS - 1; o >= 0; o--)
-		tiny_release(v, o);
-}
-
-/* 0 or -errno; on failure nothing is left behind. */
-static int tiny_create(struct tiny *v)
-{
-	struct xvcpu_sregs sregs;
-	struct xvcpu_regs regs;
-	int size, ret;
-
-	memset(v, 0, sizeof(*v));
-	v->fd[SYS] = v->fd[VM] = v->fd[VCPU] = -1;
-
-	v->fd[SYS] = open(XVCPU_DEV, O_RDWR | O_CLOEXEC);
-	if (v->fd[SYS] < 0)
-		goto err;
-	v->fd[VM] = ioctl(v->fd[SYS], XVCPU_CREATE_VM, 0);
-	if (v->fd[VM] < 0)
-		goto err;
-	ret = xvt_set_region(v->fd[VM], 0, 0, 0, TINY_MEM);
-	if (ret < 0) {
-		errno = -ret;
-		goto err;
-	}
-	v->mem = mmap(NULL, TINY_MEM, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd[VM], (off_t)XVCPU_MMAP_SLOT_OFFSET(0));
-	if (v->mem == MAP_FAILED) {
-		v->mem = NULL;
-		goto err;
-	}
-	v->fd[VCPU] = ioctl(v->fd[VM], XVCPU_CREATE_VCPU, 0);
-	if (v->fd[VCPU] < 0)
-		goto err;
-	size = ioctl(v->fd[SYS], XVCPU_GET_VCPU_MMAP_SIZE, 0);
-	if (size < 0)
-		goto err;
-	v->run_size = size;
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd[VCPU], 0);
-	if (v->run == MAP_FAILED) {
-		v->run = NULL;
-		goto err;
-	}
-
-	((uint8_t *)v->mem)[TINY_ENTRY] = 0xf4;		/* hlt */
-	ret = xvcpu_mode_build(XVCPU_MODE_LONG, TINY_ENTRY, TINY_STACK,
-			       TINY_TABLES, (char *)v->mem + TINY_TABLES,
-			       &regs, &sregs);
-	if (ret < 0) {
-		errno = -ret;
-		goto err;
-	}
-	if (ioctl(v->fd[VCPU], XVCPU_SET_SREGS, &sregs) < 0 ||
-	    ioctl(v->fd[VCPU], XVCPU_SET_REGS, &regs) < 0)
-		goto err;
-	return 0;
-
-err:
-	ret = -errno;
-	tiny_destroy(v);
-	return ret;
-}
-
-/* Enter the guest once; it halts. */
-static int tiny_run(struct tiny *v)
-{
-	if (ioctl(v->fd[VCPU], XVCPU_RUN, 0) < 0)
-		return -errno;
-	return v->run->exit_reason == XVCPU_EXIT_HLT ? 0 : -EPROTO;
-}
-
 #define REQUIRE_STATS(base) do {					\
 	int __r;							\
 	XVT_REQUIRE_DEV();						\
@@ -165,7 +41,7 @@ TEST(counters_follow_objects)
 	struct xvt_stats start, now;
 	long pages_with_memory;
 	int sys, vm, vcpu;
-	struct tiny v;
+	struct xvt_raw v;
 
 	REQUIRE_STATS(&start);
 
@@ -184,14 +60,14 @@ TEST(counters_follow_objects)
 	EXPECT_EQ(start.vcpus + 1, now.vcpus);
 
 	/* Guest memory is counted when created and when deleted. */
-	pages_with_memory = now.pages + TINY_MEM / XVT_PAGE_SIZE;
-	ASSERT_EQ(0, xvt_set_region(vm, 0, 0, 0, TINY_MEM));
+	pages_with_memory = now.pages + XVT_RAW_MEM_SIZE / XVT_PAGE_SIZE;
+	ASSERT_EQ(0, xvt_set_region(vm, 0, 0, 0, XVT_RAW_MEM_SIZE));
 	ASSERT_EQ(0, xvt_stats_read(&now));
 	EXPECT_LE(pages_with_memory, now.pages);
 	pages_with_memory = now.pages;
 	ASSERT_EQ(0, xvt_set_region(vm, 0, 0, 0, 0));
 	ASSERT_EQ(0, xvt_stats_read(&now));
-	EXPECT_GE(pages_with_memory - (long)(TINY_MEM / XVT_PAGE_SIZE),
+	EXPECT_GE(pages_with_memory - (long)(XVT_RAW_MEM_SIZE / XVT_PAGE_SIZE),
 		  now.pages);
 
 	close(vcpu);
@@ -200,9 +76,9 @@ TEST(counters_follow_objects)
 	ASSERT_BACK_TO(&start);
 
 	/* And a VM that ran. */
-	ASSERT_EQ(0, tiny_create(&v));
-	ASSERT_EQ(0, tiny_run(&v));
-	tiny_destroy(&v);
+	ASSERT_EQ(0, xvt_raw_create(&v));
+	ASSERT_EQ(0, xvt_raw_run(&v));
+	xvt_raw_destroy(&v);
 	ASSERT_BACK_TO(&start);
 }
 
@@ -230,27 +106,29 @@ static bool next_permutation(int *a, int n)
 
 TEST(release_in_every_order)
 {
-	int order[NR_OBJS] = { SYS, VM, VCPU, RUN_MAP, MEM_MAP };
+	int order[XVT_RAW_NR] = {
+		XVT_RAW_SYS, XVT_RAW_VM, XVT_RAW_VCPU, XVT_RAW_RUN, XVT_RAW_MEM,
+	};
 	struct xvt_stats base, now;
 	unsigned int n = 0;
-	struct tiny v;
+	struct xvt_raw v;
 	int i;
 
 	REQUIRE_STATS(&base);
 	do {
-		ASSERT_EQ(0, tiny_create(&v));
-		ASSERT_EQ(0, tiny_run(&v));
-		for (i = 0; i < NR_OBJS; i++)
-			tiny_release(&v, order[i]);
+		ASSERT_EQ(0, xvt_raw_create(&v));
+		ASSERT_EQ(0, xvt_raw_run(&v));
+		for (i = 0; i < XVT_RAW_NR; i++)
+			xvt_raw_release(&v, order[i]);
 		ASSERT_EQ(0, xvt_stats_wait(&base, &now)) {
 			TH_LOG("released %s, %s, %s, %s, %s: vms %ld vcpus %ld pages %ld, expected %ld %ld %ld",
-			       obj_names[order[0]], obj_names[order[1]],
-			       obj_names[order[2]], obj_names[order[3]],
-			       obj_names[order[4]], now.vms, now.vcpus,
+			       xvt_raw_obj_names[order[0]], xvt_raw_obj_names[order[1]],
+			       xvt_raw_obj_names[order[2]], xvt_raw_obj_names[order[3]],
+			       xvt_raw_obj_names[order[4]], now.vms, now.vcpus,
 			       now.pages, base.vms, base.vcpus, base.pages);
 		}
 		n++;
-	} while (next_permutation(order, NR_OBJS));
+	} while (next_permutation(order, XVT_RAW_NR));
 	EXPECT_EQ(120, n);
 }
 
@@ -258,14 +136,14 @@ TEST(create_destroy_cycles)
 {
 	struct xvt_stats base;
 	struct xvt_vm *t;
-	struct tiny v;
+	struct xvt_raw v;
 	int i;
 
 	REQUIRE_STATS(&base);
 	for (i = 0; i < CYCLES; i++) {
-		ASSERT_EQ(0, tiny_create(&v)) TH_LOG("cycle %d", i);
-		ASSERT_EQ(0, tiny_run(&v)) TH_LOG("cycle %d", i);
-		tiny_destroy(&v);
+		ASSERT_EQ(0, xvt_raw_create(&v)) TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, xvt_raw_run(&v)) TH_LOG("cycle %d", i);
+		xvt_raw_destroy(&v);
 	}
 	ASSERT_BACK_TO(&base);
 

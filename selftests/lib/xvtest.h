@@ -118,6 +118,36 @@ int xvt_cap(unsigned long cap);
 int xvt_set_region(int vm_fd, uint32_t slot, uint32_t flags, uint64_t gpa,
 		   uint64_t size);
 
+/*
+ * A minimal VM made with raw ioctls, whose objects can be released one by
+ * one: 64 KiB of memory at guest-physical 0 and one vCPU in 64-bit mode
+ * about to execute HLT.
+ */
+enum xvt_raw_obj {
+	XVT_RAW_SYS,		/* fd[] indexes first */
+	XVT_RAW_VM,
+	XVT_RAW_VCPU,
+	XVT_RAW_RUN,
+	XVT_RAW_MEM,
+	XVT_RAW_NR,
+};
+#define XVT_RAW_MEM_SIZE	0x10000ULL
+
+struct xvt_raw {
+	int fd[3];
+	void *mem;
+	struct xvcpu_run *run;
+	size_t run_size;
+};
+
+extern const char *const xvt_raw_obj_names[XVT_RAW_NR];
+/* 0 or -errno; on failure nothing is left open. */
+int xvt_raw_create(struct xvt_raw *v);
+/* One XVCPU_RUN: 0 if the guest halted, else -errno or -EPROTO. */
+int xvt_raw_run(struct xvt_raw *v);
+void xvt_raw_release(struct xvt_raw *v, enum xvt_raw_obj o);
+void xvt_raw_destroy(struct xvt_raw *v);
+
 /* Counters of /sys/kernel/debug/xvcpu/stats. */
 #define XVT_STATS_PATH	"/sys/kernel/debug/xvcpu/stats"
 struct xvt_stats {
