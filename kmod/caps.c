@@ -26,36 +26,32 @@ struct ctl_need {
 	const char *name;
 };
 
-/* Returns the name of the first @needs bit not allowed in @msr, or NULL. */
-static const char *first_missing(u64 msr, const struct ctl_need *needs,
-				 size_t n)
+/*
+ * The name of the first bit of @needs (a table ending in an empty entry)
+ * that @msr does not allow to be 1, or NULL.
+ */
+static const char *first_missing(u64 msr, const struct ctl_need *needs)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((msr >> 32) & needs[i].bit))
-			return needs[i].name;
+	for (; needs->bit; needs++)
+		if (!((msr >> 32) & needs->bit))
+			return needs->name;
 	return NULL;
 }
 
-#define NEEDS(msr, table) first_missing(msr, table, sizeof(table) / sizeof(table[0]))
-
-static u32 needed_bits(const struct ctl_need *needs, size_t n)
+static u32 needed_bits(const struct ctl_need *needs)
 {
 	u32 bits = 0;
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		bits |= needs[i].bit;
+	for (; needs->bit; needs++)
+		bits |= needs->bit;
 	return bits;
 }
-
-#define BITS(table) needed_bits(table, sizeof(table) / sizeof(table[0]))
 
 /* SDM Vol. 3C 25.6.1, Table 25-5 */
 static const struct ctl_need pin_needs[] = {
 	{ VMX_PIN_EXTINT_EXITING, "external-interrupt exiting" },
 	{ VMX_PIN_NMI_EXITING, "NMI exiting" },
+	{ 0, NULL }
 };
 
 /*
@@ -74,12 +70,14 @@ static const struct ctl_need proc_needs[] = {
 	{ VMX_PROC_CR8_LOAD_EXITING, "CR8-load exiting" },
 	{ VMX_PROC_CR8_STORE_EXITING, "CR8-store exiting" },
 	{ VMX_PROC_SECONDARY_CONTROLS, "secondary controls" },
+	{ 0, NULL }
 };
 
 /* SDM Vol. 3C 25.6.2, Table 25-7 */
 static const struct ctl_need proc2_needs[] = {
 	{ VMX_PROC2_ENABLE_EPT, "EPT" },
 	{ VMX_PROC2_UNRESTRICTED_GUEST, "unrestricted guest" },
+	{ 0, NULL }
 };
 
 /* SDM Vol. 3C 25.7.1, Table 25-13 */
@@ -89,6 +87,7 @@ static const struct ctl_need exit_needs[] = {
 	{ VMX_EXIT_LOAD_IA32_PAT, "load IA32_PAT on VM exit" },
 	{ VMX_EXIT_SAVE_IA32_EFER, "save IA32_EFER on VM exit" },
 	{ VMX_EXIT_LOAD_IA32_EFER, "load IA32_EFER on VM exit" },
+	{ 0, NULL }
 };
 
 /* SDM Vol. 3C 25.8.1, Table 25-15 */
@@ -96,14 +95,15 @@ static const struct ctl_need entry_needs[] = {
 	{ VMX_ENTRY_IA32E_MODE_GUEST, "IA-32e mode guest" },
 	{ VMX_ENTRY_LOAD_IA32_PAT, "load IA32_PAT on VM entry" },
 	{ VMX_ENTRY_LOAD_IA32_EFER, "load IA32_EFER on VM entry" },
+	{ 0, NULL }
 };
 
 /* The first feature xvcpu needs that @msrs lacks, or NULL. */
 static const char *vmx_caps_missing(const struct vmx_msrs *msrs)
 {
 	u64 basic = msrs->basic;
-	u32 vmcs_size = (basic >> VMX_BASIC_VMCS_SIZE_SHIFT) &
-			VMX_BASIC_VMCS_SIZE_MASK;
+	u32 vmcs_size = (basic >> VMX_MSR_BASIC_VMCS_SIZE_SHIFT) &
+			VMX_MSR_BASIC_VMCS_SIZE_MASK;
 	const char *m;
 
 	/* SDM Vol. 3D A.1: VMCS size, address width and memory type */
@@ -111,18 +111,19 @@ static const char *vmx_caps_missing(const struct vmx_msrs *msrs)
 		return "a VMCS that fits in one page";
 	if (basic & BIT_ULL(48))
 		return "64-bit VMCS addresses";
-	if (((basic >> VMX_BASIC_MEMTYPE_SHIFT) & 0xf) != VMX_BASIC_MEMTYPE_WB)
+	if (((basic >> VMX_MSR_BASIC_MEMTYPE_SHIFT) & 0xf) !=
+	    VMX_MSR_BASIC_MEMTYPE_WB)
 		return "write-back VMCS memory";
 
-	m = NEEDS(msrs->pin, pin_needs);
+	m = first_missing(msrs->pin, pin_needs);
 	if (!m)
-		m = NEEDS(msrs->proc, proc_needs);
+		m = first_missing(msrs->proc, proc_needs);
 	if (!m)
-		m = NEEDS(msrs->proc2, proc2_needs);
+		m = first_missing(msrs->proc2, proc2_needs);
 	if (!m)
-		m = NEEDS(msrs->exit, exit_needs);
+		m = first_missing(msrs->exit, exit_needs);
 	if (!m)
-		m = NEEDS(msrs->entry, entry_needs);
+		m = first_missing(msrs->entry, entry_needs);
 	if (m)
 		return m;
 
@@ -145,20 +146,21 @@ int vmx_caps_compute(struct vmx_caps *caps, const struct vmx_msrs *msrs,
 	if (*missing)
 		return -ENODEV;
 
-	caps->revision_id = msrs->basic & VMX_BASIC_REVISION_MASK;
-	caps->vmcs_size = (msrs->basic >> VMX_BASIC_VMCS_SIZE_SHIFT) &
-			  VMX_BASIC_VMCS_SIZE_MASK;
-	vmx_ctl_adjust(msrs->pin, BITS(pin_needs), VMX_PIN_VIRTUAL_NMIS,
-		       &caps->pin);
-	vmx_ctl_adjust(msrs->proc, BITS(proc_needs), 0, &caps->proc);
-	vmx_ctl_adjust(msrs->proc2, BITS(proc2_needs),
+	caps->revision_id = msrs->basic & VMX_MSR_BASIC_REVISION_MASK;
+	caps->vmcs_size = (msrs->basic >> VMX_MSR_BASIC_VMCS_SIZE_SHIFT) &
+			  VMX_MSR_BASIC_VMCS_SIZE_MASK;
+	vmx_ctl_adjust(msrs->pin, needed_bits(pin_needs),
+		       VMX_PIN_VIRTUAL_NMIS, &caps->pin);
+	vmx_ctl_adjust(msrs->proc, needed_bits(proc_needs), 0, &caps->proc);
+	vmx_ctl_adjust(msrs->proc2, needed_bits(proc2_needs),
 		       VMX_PROC2_ENABLE_VPID | VMX_PROC2_WBINVD_EXITING,
 		       &caps->proc2);
-	vmx_ctl_adjust(msrs->exit, BITS(exit_needs) | VMX_EXIT_SAVE_DEBUG_CONTROLS,
-		       0, &caps->exit);
+	vmx_ctl_adjust(msrs->exit,
+		       needed_bits(exit_needs) | VMX_EXIT_SAVE_DEBUG_CONTROLS, 0,
+		       &caps->exit);
 	/* IA-32e mode guest is set per entry from the guest's EFER.LMA */
 	vmx_ctl_adjust(msrs->entry,
-		       BITS(entry_needs) | VMX_ENTRY_LOAD_DEBUG_CONTROLS, 0,
+		       needed_bits(entry_needs) | VMX_ENTRY_LOAD_DEBUG_CONTROLS, 0,
 		       &caps->entry);
 	caps->entry &= ~VMX_ENTRY_IA32E_MODE_GUEST;
 

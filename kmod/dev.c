@@ -12,8 +12,8 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
+#include "compat.h"
 #include "xvcpu.h"
 
 /* ---- vCPU fd ---- */
@@ -99,11 +99,7 @@ static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start > PAGE_SIZE ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-#else
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
-#endif
+	xvcpu_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &vcpu_run_ops;
 	return 0;
 }

@@ -44,9 +44,10 @@ static void ept_free_table(struct ept *ept, u64 *table, int level)
 		for (i = 0; i < EPT_ENTRIES; i++) {
 			u64 e = table[i];
 
-			if (ept_present(e) && !(e & EPT_LARGE_PAGE))
-				ept_free_table(ept, ept->ops->va(ept->ctx,
-						e & EPT_ADDR_MASK), level - 1);
+			if (!ept_present(e) || (e & EPT_LARGE_PAGE))
+				continue;
+			ept_free_table(ept, ept->ops->va(ept->ctx, e & EPT_ADDR_MASK),
+				       level - 1);
 		}
 	}
 	ept->ops->free(ept->ctx, table);

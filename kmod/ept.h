@@ -8,13 +8,14 @@
 #ifndef XVCPU_EPT_H
 #define XVCPU_EPT_H
 
+#include <linux/const.h>
 #include "types.h"
 
 #define EPT_LEVEL_4K	1
 #define EPT_LEVEL_2M	2
 
 /* Guest-physical addresses the tables can map: 48 bits with 4 levels. */
-#define EPT_GPA_LIMIT	(1ULL << 48)
+#define EPT_GPA_LIMIT	_BITULL(48)
 
 struct ept_table_ops {
 	/* A zeroed, 4 KiB aligned table page: virtual address, *pa set. */

@@ -39,8 +39,6 @@ void xvcpu_free_page(struct page *page)
 	atomic_long_dec(&xvcpu_stats.pages);
 }
 
-extern const struct file_operations xvcpu_dev_fops;
-
 static struct miscdevice xvcpu_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "xvcpu",

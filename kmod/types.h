@@ -12,17 +12,20 @@
 #include <linux/errno.h>
 #include <linux/bits.h>
 #include <linux/compiler.h>
+#include <linux/kernel.h>
 #else
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <errno.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-#define BIT_ULL(n) (1ULL << (n))
-#define WRITE_ONCE(x, val) (*(volatile __typeof__(x) *)&(x) = (val))
+#include <linux/types.h>
+#include <linux/const.h>
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+#define BIT_ULL(n) _BITULL(n)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define WRITE_ONCE(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #endif
 
 #endif /* XVCPU_TYPES_H */

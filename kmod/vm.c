@@ -8,9 +8,9 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <asm/io.h>
 
+#include "compat.h"
 #include "xvcpu.h"
 #include "../include/xvcpu/vmx.h"
 
@@ -284,11 +284,7 @@ int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma)
 
 	mutex_lock(&vm->lock);
 	if (slot->used && slot_off < slot->size && len <= slot->size - slot_off) {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-		vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-#else
-		vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
-#endif
+		xvcpu_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 		vma->vm_ops = &vm_mem_ops;
 		vma->vm_private_data = slot;
 		atomic_inc(&slot->mmaps);

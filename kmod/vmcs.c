@@ -30,7 +30,7 @@ void vmcs_write_failed(unsigned long field, unsigned long value)
 			    field, value, vmcs_read(VMCS_VM_INSTRUCTION_ERROR));
 }
 
-static void vmptrld(u64 pa)
+static void vmx_vmptrld(u64 pa)
 {
 	bool failed;
 
@@ -38,7 +38,7 @@ static void vmptrld(u64 pa)
 	WARN_ONCE(failed, "xvcpu: VMPTRLD %#llx failed\n", pa);
 }
 
-static void vmclear(u64 pa)
+static void vmx_vmclear(u64 pa)
 {
 	bool failed;
 
@@ -84,7 +84,7 @@ void vmcs_load(struct xvcpu_vcpu *vcpu)
 	if (vcpu->loaded_cpu == cpu)
 		return;
 	WARN_ON_ONCE(vcpu->loaded_cpu != -1);
-	vmptrld(vcpu->vmcs_pa);
+	vmx_vmptrld(vcpu->vmcs_pa);
 	vcpu->loaded_cpu = cpu;
 	if (vcpu->host_cpu != cpu) {
 		vmcs_write_host_cpu_state();
@@ -102,7 +102,7 @@ void vmcs_clear(struct xvcpu_vcpu *vcpu)
 	if (vcpu->loaded_cpu == -1)
 		return;
 	WARN_ON_ONCE(vcpu->loaded_cpu != smp_processor_id());
-	vmclear(vcpu->vmcs_pa);
+	vmx_vmclear(vcpu->vmcs_pa);
 	vcpu->loaded_cpu = -1;
 	vcpu->launched = false;
 }
@@ -213,24 +213,24 @@ static struct xvcpu_segment *sregs_seg(struct xvcpu_sregs *s, int i)
 /* Access rights as the VMCS encodes them (SDM Vol. 3C 25.4.1, Table 25-2) */
 static u32 seg_to_ar(const struct xvcpu_segment *s)
 {
-	return (s->type & VMX_AR_TYPE_MASK) | (s->s ? VMX_AR_S : 0) |
-	       ((s->dpl & 3) << VMX_AR_DPL_SHIFT) | (s->present ? VMX_AR_P : 0) |
-	       (s->avl ? VMX_AR_AVL : 0) | (s->l ? VMX_AR_L : 0) |
-	       (s->db ? VMX_AR_DB : 0) | (s->g ? VMX_AR_G : 0) |
-	       (s->unusable ? VMX_AR_UNUSABLE : 0);
+	return (s->type & VMCS_AR_TYPE_MASK) | (s->s ? VMCS_AR_S : 0) |
+	       ((s->dpl & 3) << VMCS_AR_DPL_SHIFT) | (s->present ? VMCS_AR_P : 0) |
+	       (s->avl ? VMCS_AR_AVL : 0) | (s->l ? VMCS_AR_L : 0) |
+	       (s->db ? VMCS_AR_DB : 0) | (s->g ? VMCS_AR_G : 0) |
+	       (s->unusable ? VMCS_AR_UNUSABLE : 0);
 }
 
 static void ar_to_seg(u32 ar, struct xvcpu_segment *s)
 {
-	s->type = ar & VMX_AR_TYPE_MASK;
-	s->s = !!(ar & VMX_AR_S);
-	s->dpl = (ar >> VMX_AR_DPL_SHIFT) & 3;
-	s->present = !!(ar & VMX_AR_P);
-	s->avl = !!(ar & VMX_AR_AVL);
-	s->l = !!(ar & VMX_AR_L);
-	s->db = !!(ar & VMX_AR_DB);
-	s->g = !!(ar & VMX_AR_G);
-	s->unusable = !!(ar & VMX_AR_UNUSABLE);
+	s->type = ar & VMCS_AR_TYPE_MASK;
+	s->s = !!(ar & VMCS_AR_S);
+	s->dpl = (ar >> VMCS_AR_DPL_SHIFT) & 3;
+	s->present = !!(ar & VMCS_AR_P);
+	s->avl = !!(ar & VMCS_AR_AVL);
+	s->l = !!(ar & VMCS_AR_L);
+	s->db = !!(ar & VMCS_AR_DB);
+	s->g = !!(ar & VMCS_AR_G);
+	s->unusable = !!(ar & VMCS_AR_UNUSABLE);
 }
 
 void vmcs_get_sregs(struct xvcpu_sregs *sregs)

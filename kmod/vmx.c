@@ -12,7 +12,6 @@
 #include <linux/percpu.h>
 #include <linux/reboot.h>
 #include <linux/smp.h>
-#include <asm/asm.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -38,7 +37,7 @@ static void vmx_read_msrs(struct vmx_msrs *m)
 	memset(m, 0, sizeof(*m));
 	rdmsrl(MSR_IA32_VMX_BASIC, m->basic);
 	/* SDM Vol. 3D A.2: the TRUE_ MSRs report default1 bits as clearable */
-	true_ctls = m->basic & VMX_BASIC_TRUE_CTLS;
+	true_ctls = m->basic & VMX_MSR_BASIC_TRUE_CTLS;
 	rdmsrl(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 	       MSR_IA32_VMX_PINBASED_CTLS, m->pin);
 	rdmsrl(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
@@ -58,26 +57,26 @@ static void vmx_read_msrs(struct vmx_msrs *m)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, m->cr4_fixed1);
 }
 
-static int vmxon(u64 pa)
+/*
+ * VMXON (SDM Vol. 3C 31.3).  Its #GP conditions (CR0/CR4 fixed bits,
+ * IA32_FEATURE_CONTROL) are checked before it runs; what is left is
+ * VMfailInvalid, reported in CF.
+ */
+static int vmx_vmxon(u64 pa)
 {
-	asm goto("1: vmxon %[pa]\n\t"
-		 "jbe %l[fail]\n\t"
-		 _ASM_EXTABLE(1b, %l[fault])
-		 : : [pa] "m" (pa) : "memory", "cc" : fail, fault);
-	return 0;
-fail:
-	return -EIO;
-fault:
-	return -EFAULT;
+	bool failed;
+
+	asm volatile("vmxon %1" : "=@ccbe" (failed) : "m" (pa) : "memory");
+	return failed ? -EIO : 0;
 }
 
-static void vmxoff(void)
+static void vmx_vmxoff(void)
 {
 	asm volatile("vmxoff" : : : "memory", "cc");
 }
 
 /* SDM Vol. 3C 31.3 "INVEPT - Invalidate Translations Derived from EPT" */
-static void invept(unsigned long type, u64 eptp)
+static void vmx_invept(unsigned long type, u64 eptp)
 {
 	struct {
 		u64 eptp;
@@ -91,9 +90,9 @@ static void invept(unsigned long type, u64 eptp)
 void vmx_invept_local(u64 eptp)
 {
 	if (vmx_caps.invept_single)
-		invept(VMX_INVEPT_SINGLE_CONTEXT, eptp);
+		vmx_invept(VMX_INVEPT_SINGLE_CONTEXT, eptp);
 	else
-		invept(VMX_INVEPT_ALL_CONTEXT, 0);
+		vmx_invept(VMX_INVEPT_ALL_CONTEXT, 0);
 }
 
 static void vmx_invept_ipi(void *eptp)
@@ -158,14 +157,14 @@ static int vmx_cpu_enable(unsigned int cpu, struct page *region)
 
 	*(u32 *)page_address(region) = vmx_caps.revision_id;
 	cr4_set_bits(X86_CR4_VMXE);
-	r = vmxon(page_to_phys(region));
+	r = vmx_vmxon(page_to_phys(region));
 	if (r) {
 		cr4_clear_bits(X86_CR4_VMXE);
 		pr_err("CPU%u: VMXON failed (%d)\n", cpu, r);
 		return -EIO;
 	}
 	/* Drop any EPT translations a previous VMX user left behind. */
-	invept(VMX_INVEPT_ALL_CONTEXT, 0);
+	vmx_invept(VMX_INVEPT_ALL_CONTEXT, 0);
 	this_cpu_write(vmx_on, true);
 	return 0;
 }
@@ -175,8 +174,8 @@ static void vmx_cpu_disable(void)
 {
 	if (!this_cpu_read(vmx_on))
 		return;
-	invept(VMX_INVEPT_ALL_CONTEXT, 0);
-	vmxoff();
+	vmx_invept(VMX_INVEPT_ALL_CONTEXT, 0);
+	vmx_vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 	this_cpu_write(vmx_on, false);
 }

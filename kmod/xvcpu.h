@@ -14,6 +14,7 @@
 #include <linux/refcount.h>
 #include <linux/preempt.h>
 #include <linux/atomic.h>
+#include <linux/fs.h>
 
 #include "../uapi/xvcpu.h"
 #include "caps.h"
@@ -36,6 +37,8 @@ struct xvcpu_stats {
 };
 
 extern struct xvcpu_stats xvcpu_stats;
+
+extern const struct file_operations xvcpu_dev_fops;
 
 struct page *xvcpu_alloc_page(void);
 void xvcpu_free_page(struct page *page);

@@ -16,6 +16,7 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/const.h>
 
 #define XVCPU_API_VERSION	1
 
@@ -63,7 +64,7 @@ struct xvcpu_memory_region {
 };
 
 /* Guest writes exit to userspace as XVCPU_EXIT_MMIO (like unmapped memory). */
-#define XVCPU_MEM_READONLY	(1U << 0)
+#define XVCPU_MEM_READONLY	_BITUL(0)
 
 #define XVCPU_MMAP_SLOT_SHIFT	40
 #define XVCPU_MMAP_SLOT_OFFSET(slot) ((__u64)(slot) << XVCPU_MMAP_SLOT_SHIFT)
@@ -153,9 +154,9 @@ struct xvcpu_exit_info {
 #define XVCPU_IO_IN			0
 #define XVCPU_IO_OUT			1
 
-#define XVCPU_MMIO_READ			(1U << 0)
-#define XVCPU_MMIO_WRITE		(1U << 1)
-#define XVCPU_MMIO_FETCH		(1U << 2)
+#define XVCPU_MMIO_READ			_BITUL(0)
+#define XVCPU_MMIO_WRITE		_BITUL(1)
+#define XVCPU_MMIO_FETCH		_BITUL(2)
 
 #define XVCPU_INTERNAL_UNHANDLED_EXIT	1
 

@@ -12,6 +12,8 @@
 #ifndef XVCPU_VMX_H
 #define XVCPU_VMX_H
 
+#include <linux/const.h>
+
 /* ---- VMCS field encodings (SDM Vol. 3D Appendix B) ---- */
 
 /* 16-bit control, guest and host fields (B.1) */
@@ -144,82 +146,82 @@
 /* ---- VM-execution, exit and entry controls (SDM Vol. 3C 25.6-25.8) ---- */
 
 /* Pin-based controls, Table 25-5 */
-#define VMX_PIN_EXTINT_EXITING		(1U << 0)
-#define VMX_PIN_NMI_EXITING		(1U << 3)
-#define VMX_PIN_VIRTUAL_NMIS		(1U << 5)
+#define VMX_PIN_EXTINT_EXITING		_BITUL(0)
+#define VMX_PIN_NMI_EXITING		_BITUL(3)
+#define VMX_PIN_VIRTUAL_NMIS		_BITUL(5)
 
 /* Primary processor-based controls, Table 25-6 */
-#define VMX_PROC_INTR_WINDOW_EXITING	(1U << 2)
-#define VMX_PROC_TSC_OFFSETTING		(1U << 3)
-#define VMX_PROC_HLT_EXITING		(1U << 7)
-#define VMX_PROC_INVLPG_EXITING		(1U << 9)
-#define VMX_PROC_MWAIT_EXITING		(1U << 10)
-#define VMX_PROC_RDPMC_EXITING		(1U << 11)
-#define VMX_PROC_RDTSC_EXITING		(1U << 12)
-#define VMX_PROC_CR3_LOAD_EXITING	(1U << 15)
-#define VMX_PROC_CR3_STORE_EXITING	(1U << 16)
-#define VMX_PROC_CR8_LOAD_EXITING	(1U << 19)
-#define VMX_PROC_CR8_STORE_EXITING	(1U << 20)
-#define VMX_PROC_TPR_SHADOW		(1U << 21)
-#define VMX_PROC_NMI_WINDOW_EXITING	(1U << 22)
-#define VMX_PROC_MOV_DR_EXITING		(1U << 23)
-#define VMX_PROC_UNCOND_IO_EXITING	(1U << 24)
-#define VMX_PROC_USE_IO_BITMAPS		(1U << 25)
-#define VMX_PROC_MONITOR_TRAP_FLAG	(1U << 27)
-#define VMX_PROC_USE_MSR_BITMAPS	(1U << 28)
-#define VMX_PROC_MONITOR_EXITING	(1U << 29)
-#define VMX_PROC_PAUSE_EXITING		(1U << 30)
-#define VMX_PROC_SECONDARY_CONTROLS	(1U << 31)
+#define VMX_PROC_INTR_WINDOW_EXITING	_BITUL(2)
+#define VMX_PROC_TSC_OFFSETTING		_BITUL(3)
+#define VMX_PROC_HLT_EXITING		_BITUL(7)
+#define VMX_PROC_INVLPG_EXITING		_BITUL(9)
+#define VMX_PROC_MWAIT_EXITING		_BITUL(10)
+#define VMX_PROC_RDPMC_EXITING		_BITUL(11)
+#define VMX_PROC_RDTSC_EXITING		_BITUL(12)
+#define VMX_PROC_CR3_LOAD_EXITING	_BITUL(15)
+#define VMX_PROC_CR3_STORE_EXITING	_BITUL(16)
+#define VMX_PROC_CR8_LOAD_EXITING	_BITUL(19)
+#define VMX_PROC_CR8_STORE_EXITING	_BITUL(20)
+#define VMX_PROC_TPR_SHADOW		_BITUL(21)
+#define VMX_PROC_NMI_WINDOW_EXITING	_BITUL(22)
+#define VMX_PROC_MOV_DR_EXITING		_BITUL(23)
+#define VMX_PROC_UNCOND_IO_EXITING	_BITUL(24)
+#define VMX_PROC_USE_IO_BITMAPS		_BITUL(25)
+#define VMX_PROC_MONITOR_TRAP_FLAG	_BITUL(27)
+#define VMX_PROC_USE_MSR_BITMAPS	_BITUL(28)
+#define VMX_PROC_MONITOR_EXITING	_BITUL(29)
+#define VMX_PROC_PAUSE_EXITING		_BITUL(30)
+#define VMX_PROC_SECONDARY_CONTROLS	_BITUL(31)
 
 /* Secondary processor-based controls, Table 25-7 */
-#define VMX_PROC2_VIRTUALIZE_APIC	(1U << 0)
-#define VMX_PROC2_ENABLE_EPT		(1U << 1)
-#define VMX_PROC2_DESC_TABLE_EXITING	(1U << 2)
-#define VMX_PROC2_ENABLE_RDTSCP		(1U << 3)
-#define VMX_PROC2_ENABLE_VPID		(1U << 5)
-#define VMX_PROC2_WBINVD_EXITING	(1U << 6)
-#define VMX_PROC2_UNRESTRICTED_GUEST	(1U << 7)
-#define VMX_PROC2_RDRAND_EXITING	(1U << 11)
-#define VMX_PROC2_ENABLE_INVPCID	(1U << 12)
-#define VMX_PROC2_RDSEED_EXITING	(1U << 16)
-#define VMX_PROC2_ENABLE_XSAVES		(1U << 20)
+#define VMX_PROC2_VIRTUALIZE_APIC	_BITUL(0)
+#define VMX_PROC2_ENABLE_EPT		_BITUL(1)
+#define VMX_PROC2_DESC_TABLE_EXITING	_BITUL(2)
+#define VMX_PROC2_ENABLE_RDTSCP		_BITUL(3)
+#define VMX_PROC2_ENABLE_VPID		_BITUL(5)
+#define VMX_PROC2_WBINVD_EXITING	_BITUL(6)
+#define VMX_PROC2_UNRESTRICTED_GUEST	_BITUL(7)
+#define VMX_PROC2_RDRAND_EXITING	_BITUL(11)
+#define VMX_PROC2_ENABLE_INVPCID	_BITUL(12)
+#define VMX_PROC2_RDSEED_EXITING	_BITUL(16)
+#define VMX_PROC2_ENABLE_XSAVES		_BITUL(20)
 
 /* VM-exit controls, Table 25-13 */
-#define VMX_EXIT_SAVE_DEBUG_CONTROLS	(1U << 2)
-#define VMX_EXIT_HOST_ADDR_SPACE_SIZE	(1U << 9)
-#define VMX_EXIT_LOAD_PERF_GLOBAL_CTRL	(1U << 12)
-#define VMX_EXIT_ACK_INTR_ON_EXIT	(1U << 15)
-#define VMX_EXIT_SAVE_IA32_PAT		(1U << 18)
-#define VMX_EXIT_LOAD_IA32_PAT		(1U << 19)
-#define VMX_EXIT_SAVE_IA32_EFER		(1U << 20)
-#define VMX_EXIT_LOAD_IA32_EFER		(1U << 21)
+#define VMX_EXIT_SAVE_DEBUG_CONTROLS	_BITUL(2)
+#define VMX_EXIT_HOST_ADDR_SPACE_SIZE	_BITUL(9)
+#define VMX_EXIT_LOAD_PERF_GLOBAL_CTRL	_BITUL(12)
+#define VMX_EXIT_ACK_INTR_ON_EXIT	_BITUL(15)
+#define VMX_EXIT_SAVE_IA32_PAT		_BITUL(18)
+#define VMX_EXIT_LOAD_IA32_PAT		_BITUL(19)
+#define VMX_EXIT_SAVE_IA32_EFER		_BITUL(20)
+#define VMX_EXIT_LOAD_IA32_EFER		_BITUL(21)
 
 /* VM-entry controls, Table 25-15 */
-#define VMX_ENTRY_LOAD_DEBUG_CONTROLS	(1U << 2)
-#define VMX_ENTRY_IA32E_MODE_GUEST	(1U << 9)
-#define VMX_ENTRY_LOAD_IA32_PAT		(1U << 14)
-#define VMX_ENTRY_LOAD_IA32_EFER	(1U << 15)
+#define VMX_ENTRY_LOAD_DEBUG_CONTROLS	_BITUL(2)
+#define VMX_ENTRY_IA32E_MODE_GUEST	_BITUL(9)
+#define VMX_ENTRY_LOAD_IA32_PAT		_BITUL(14)
+#define VMX_ENTRY_LOAD_IA32_EFER	_BITUL(15)
 
 /* ---- IA32_VMX_BASIC and IA32_VMX_EPT_VPID_CAP (SDM Vol. 3D A.1, A.10) ---- */
-#define VMX_BASIC_REVISION_MASK		0x7fffffffULL
-#define VMX_BASIC_VMCS_SIZE_SHIFT	32
-#define VMX_BASIC_VMCS_SIZE_MASK	0x1fffULL
-#define VMX_BASIC_MEMTYPE_SHIFT		50
-#define VMX_BASIC_MEMTYPE_WB		6ULL
-#define VMX_BASIC_TRUE_CTLS		(1ULL << 55)
+#define VMX_MSR_BASIC_REVISION_MASK		0x7fffffffULL
+#define VMX_MSR_BASIC_VMCS_SIZE_SHIFT	32
+#define VMX_MSR_BASIC_VMCS_SIZE_MASK	0x1fffULL
+#define VMX_MSR_BASIC_MEMTYPE_SHIFT		50
+#define VMX_MSR_BASIC_MEMTYPE_WB		6ULL
+#define VMX_MSR_BASIC_TRUE_CTLS		_BITULL(55)
 
-#define VMX_EPT_CAP_EXECUTE_ONLY	(1ULL << 0)
-#define VMX_EPT_CAP_WALK_4		(1ULL << 6)
-#define VMX_EPT_CAP_MEMTYPE_WB		(1ULL << 14)
-#define VMX_EPT_CAP_2MB_PAGE		(1ULL << 16)
-#define VMX_EPT_CAP_1GB_PAGE		(1ULL << 17)
-#define VMX_EPT_CAP_INVEPT		(1ULL << 20)
-#define VMX_EPT_CAP_AD_BITS		(1ULL << 21)
-#define VMX_EPT_CAP_INVEPT_SINGLE	(1ULL << 25)
-#define VMX_EPT_CAP_INVEPT_ALL		(1ULL << 26)
-#define VMX_VPID_CAP_INVVPID		(1ULL << 32)
-#define VMX_VPID_CAP_INVVPID_SINGLE	(1ULL << 41)
-#define VMX_VPID_CAP_INVVPID_ALL	(1ULL << 42)
+#define VMX_EPT_CAP_EXECUTE_ONLY	_BITULL(0)
+#define VMX_EPT_CAP_WALK_4		_BITULL(6)
+#define VMX_EPT_CAP_MEMTYPE_WB		_BITULL(14)
+#define VMX_EPT_CAP_2MB_PAGE		_BITULL(16)
+#define VMX_EPT_CAP_1GB_PAGE		_BITULL(17)
+#define VMX_EPT_CAP_INVEPT		_BITULL(20)
+#define VMX_EPT_CAP_AD_BITS		_BITULL(21)
+#define VMX_EPT_CAP_INVEPT_SINGLE	_BITULL(25)
+#define VMX_EPT_CAP_INVEPT_ALL		_BITULL(26)
+#define VMX_VPID_CAP_INVVPID		_BITULL(32)
+#define VMX_VPID_CAP_INVVPID_SINGLE	_BITULL(41)
+#define VMX_VPID_CAP_INVVPID_ALL	_BITULL(42)
 
 /* INVEPT / INVVPID types (SDM Vol. 3C 31.3 "INVEPT", "INVVPID") */
 #define VMX_INVEPT_SINGLE_CONTEXT	1
@@ -228,20 +230,20 @@
 #define VMX_INVVPID_ALL_CONTEXT		2
 
 /* ---- EPT (SDM Vol. 3C 29.3.2, Tables 29-1 to 29-6; EPTP Table 25-9) ---- */
-#define EPT_READ			(1ULL << 0)
-#define EPT_WRITE			(1ULL << 1)
-#define EPT_EXEC			(1ULL << 2)
+#define EPT_READ			_BITULL(0)
+#define EPT_WRITE			_BITULL(1)
+#define EPT_EXEC			_BITULL(2)
 #define EPT_RWX				(EPT_READ | EPT_WRITE | EPT_EXEC)
 #define EPT_MEMTYPE_WB			(6ULL << 3)	/* leaf only */
-#define EPT_IGNORE_PAT			(1ULL << 6)	/* leaf only */
-#define EPT_LARGE_PAGE			(1ULL << 7)	/* PDE/PDPTE leaf */
+#define EPT_IGNORE_PAT			_BITULL(6)	/* leaf only */
+#define EPT_LARGE_PAGE			_BITULL(7)	/* PDE/PDPTE leaf */
 #define EPT_ADDR_MASK			0x000ffffffffff000ULL
 #define EPTP_MEMTYPE_WB			6ULL
 #define EPTP_WALK_4			(3ULL << 3)	/* walk length - 1 */
 
 /* ---- Exit reason field (SDM Vol. 3C 25.9.1, Table 25-17) ---- */
 #define VMX_EXIT_REASON_BASIC_MASK	0xffffU
-#define VMX_EXIT_REASON_ENTRY_FAIL	(1U << 31)
+#define VMX_EXIT_REASON_ENTRY_FAIL	_BITUL(31)
 
 /* Basic exit reasons (SDM Vol. 3D Appendix C, Table C-1) */
 #define VMX_EXIT_EXCEPTION_NMI		0
@@ -313,9 +315,9 @@
 
 /* Exit qualification for I/O instructions (SDM Vol. 3C 28.2.1, Table 28-5) */
 #define VMX_IO_SIZE_MASK		0x7U	/* size - 1 */
-#define VMX_IO_DIRECTION_IN		(1U << 3)
-#define VMX_IO_STRING			(1U << 4)
-#define VMX_IO_REP			(1U << 5)
+#define VMX_IO_DIRECTION_IN		_BITUL(3)
+#define VMX_IO_STRING			_BITUL(4)
+#define VMX_IO_REP			_BITUL(5)
 #define VMX_IO_PORT_SHIFT		16
 
 /* Exit qualification for control-register accesses (Table 28-3) */
@@ -325,30 +327,30 @@
 #define VMX_CR_GPR(q)			(((q) >> 8) & 0xf)
 
 /* Exit qualification for EPT violations (Table 28-7) */
-#define VMX_EPT_VIOL_READ		(1ULL << 0)
-#define VMX_EPT_VIOL_WRITE		(1ULL << 1)
-#define VMX_EPT_VIOL_FETCH		(1ULL << 2)
-#define VMX_EPT_VIOL_LINEAR_VALID	(1ULL << 7)
+#define VMX_EPT_VIOL_READ		_BITULL(0)
+#define VMX_EPT_VIOL_WRITE		_BITULL(1)
+#define VMX_EPT_VIOL_FETCH		_BITULL(2)
+#define VMX_EPT_VIOL_LINEAR_VALID	_BITULL(7)
 
 /* Interruption information (SDM Vol. 3C 25.9.2, Table 25-18) */
 #define VMX_INTR_INFO_VECTOR_MASK	0xffU
 #define VMX_INTR_INFO_TYPE_MASK		(7U << 8)
 #define VMX_INTR_TYPE_NMI		(2U << 8)
-#define VMX_INTR_INFO_VALID		(1U << 31)
+#define VMX_INTR_INFO_VALID		_BITUL(31)
 
 /* Guest interruptibility state (SDM Vol. 3C 25.4.2, Table 25-3) */
-#define VMX_INTERRUPTIBILITY_STI	(1U << 0)
-#define VMX_INTERRUPTIBILITY_MOV_SS	(1U << 1)
+#define VMX_INTERRUPTIBILITY_STI	_BITUL(0)
+#define VMX_INTERRUPTIBILITY_MOV_SS	_BITUL(1)
 
 /* Segment access rights as the VMCS holds them (SDM Vol. 3C 25.4.1, Table 25-2) */
-#define VMX_AR_TYPE_MASK		0xfU
-#define VMX_AR_S			(1U << 4)
-#define VMX_AR_DPL_SHIFT		5
-#define VMX_AR_P			(1U << 7)
-#define VMX_AR_AVL			(1U << 12)
-#define VMX_AR_L			(1U << 13)
-#define VMX_AR_DB			(1U << 14)
-#define VMX_AR_G			(1U << 15)
-#define VMX_AR_UNUSABLE			(1U << 16)
+#define VMCS_AR_TYPE_MASK		0xfU
+#define VMCS_AR_S			_BITUL(4)
+#define VMCS_AR_DPL_SHIFT		5
+#define VMCS_AR_P			_BITUL(7)
+#define VMCS_AR_AVL			_BITUL(12)
+#define VMCS_AR_L			_BITUL(13)
+#define VMCS_AR_DB			_BITUL(14)
+#define VMCS_AR_G			_BITUL(15)
+#define VMCS_AR_UNUSABLE			_BITUL(16)
 
 #endif /* XVCPU_VMX_H */
