@@ -143,7 +143,10 @@ esac
 	kill -KILL -- "-$pid"
 ) >/dev/null 2>&1 &
 watchdog=$!
-tail -n +1 -s 0.2 -f --pid="$pid" "$log" | tr -d '\r' | while IFS= read -r line; do
+# bash reports the killed machine on its stderr: keep that quiet.
+exec 3>&2 2>/dev/null
+tail -n +1 -s 0.2 -f --pid="$pid" "$log" | while IFS= read -r line; do
+	line=${line//$'\r'/}
 	case $line in
 	XVCPU-DMESG-BEGIN) quiet=1 ;;
 	XVCPU-DMESG-END) quiet=0; continue ;;
@@ -155,10 +158,11 @@ tail -n +1 -s 0.2 -f --pid="$pid" "$log" | tr -d '\r' | while IFS= read -r line;
 		printf '%s\n' "$line"
 	fi
 done
-wait "$pid" 2>/dev/null || true
+wait "$pid" || true
 pid=
-kill "$watchdog" 2>/dev/null || true
-wait "$watchdog" 2>/dev/null || true
+kill "$watchdog" || true
+wait "$watchdog" || true
+exec 2>&3 3>&-
 secs=$(echo "$(date +%s.%N) - $t0" | bc)
 secs=$(printf '%.1f' "$secs")
 

@@ -82,6 +82,8 @@ def main():
             result = int(m.group(1))
     if result is None:
         print("logcheck: no XVCPU-RESULT line", file=sys.stderr)
+        for line in dmesg_problems(log)[:10]:
+            print("  " + line, file=sys.stderr)
         return 125
     try:
         begin = log.index("XVCPU-DMESG-BEGIN")
