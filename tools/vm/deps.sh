@@ -14,6 +14,8 @@ PKGS=(
 	cpio zstd xz-utils busybox-static kmod python3
 	# out-of-tree module builds against unpacked Debian headers
 	gcc make bc libelf1 libssl3 zlib1g pahole
+	# static userspace (tools, selftests: the initramfs has no libc)
+	libc6-dev
 	# lint: checkpatch.pl and sparse
 	perl sparse
 )
