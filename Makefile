@@ -39,6 +39,7 @@ tools:
 
 unit:
 	$(MAKE) -C $(TOP)/selftests unit
+	$(MAKE) -C $(TOP)/tools test
 
 run: module tools
 	$(TOP)/tools/vm/run.sh

@@ -24,7 +24,9 @@ typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 #define BIT_ULL(n) _BITULL(n)
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 #define WRITE_ONCE(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #endif
 
