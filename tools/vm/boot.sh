@@ -68,6 +68,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+t0=$(date +%s.%N)
 initrd=$work/initrd
 mkargs=(--kernel "$kver" --script "$script" -o "$initrd")
 [[ -n $payload ]] && mkargs+=(--payload "$payload")
@@ -125,7 +126,6 @@ start_qemu() {
 	pid=$!
 }
 
-t0=$(date +%s.%N)
 case $machine in
 bochs) start_bochs ;;
 qemu-tcg | qemu-kvm) start_qemu ;;
@@ -148,6 +148,7 @@ exec 3>&2 2>/dev/null
 tail -n +1 -s 0.2 -f --pid="$pid" "$log" | while IFS= read -r line; do
 	line=${line//$'\r'/}
 	case $line in
+	XVCPU-RESULT:*) date +%s.%N >"$work/result-time" ;;
 	XVCPU-DMESG-BEGIN) quiet=1 ;;
 	XVCPU-DMESG-END) quiet=0; continue ;;
 	*"---[ end Kernel panic"*)
@@ -163,8 +164,11 @@ pid=
 kill "$watchdog" || true
 wait "$watchdog" || true
 exec 2>&3 3>&-
-secs=$(echo "$(date +%s.%N) - $t0" | bc)
-secs=$(printf '%.1f' "$secs")
+elapsed() { printf '%.1fs' "$(echo "$1 - $t0" | bc)"; }
+secs=$(elapsed "$(date +%s.%N)")
+if [[ -e $work/result-time ]]; then
+	secs="result at $(elapsed "$(cat "$work/result-time")"), $secs"
+fi
 
 rc=0
 "$VM/logcheck.py" "$log" || rc=$?
@@ -176,5 +180,5 @@ if [[ -e $work/killed ]]; then
 	fi
 	((rc)) || rc=125
 fi
-echo "boot.sh: $kver on $machine, $cpus cpus: rc=$rc$why, ${secs}s"
+echo "boot.sh: $kver on $machine, $cpus cpus: rc=$rc$why, $secs"
 exit "$rc"

@@ -6,6 +6,7 @@
 #   build-module.sh all     every kernel of "kernels.sh list"
 #   build-module.sh KVER    one kernel -> build/KVER/xvcpu.ko
 #   build-module.sh lint    checkpatch --strict, then sparse on every kernel
+#                           (in build/KVER/lint)
 #
 # Each kernel builds in its own copy of the sources (build/KVER/src) so
 # objects of different kernels never mix.  Any compiler or modpost warning
@@ -103,9 +104,10 @@ lint() {
 		hdr=$("$KERNELS" headers "$kver")
 		log=$BUILD/$kver/sparse.log
 		echo "  SPARSE  $kver"
-		sync_src "$BUILD/$kver/src"
+		# Its own copy, so that lint never races with a module build.
+		sync_src "$BUILD/$kver/lint"
 		# C=2 checks every file, also those already compiled.
-		if ! make -s -C "$hdr" M="$BUILD/$kver/src" C=2 modules \
+		if ! make -s -C "$hdr" M="$BUILD/$kver/lint" C=2 modules \
 			>"$log" 2>&1; then
 			cat "$log" >&2
 			rc=1

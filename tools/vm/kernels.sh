@@ -17,6 +17,10 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KDIR=$TOP/build/kernels
 SERIES=${XVCPU_KERNELS:-6.1 6.12}
+SUDO=
+if (($(id -u) != 0)); then
+	SUDO=sudo
+fi
 
 die() { echo "kernels.sh: $*" >&2; exit 1; }
 
@@ -28,12 +32,21 @@ meta_of() {
 	esac
 }
 
-# Newest kernel release string of a series, from the apt cache.
+newest() {
+	apt-cache depends "$(meta_of "$1")" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1
+}
+
+# Newest kernel release string of a series, from the apt cache (updated
+# once if it does not know the series: a fresh machine may have no lists).
 resolve() {
 	local img
-	img=$(apt-cache depends "$(meta_of "$1")" 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1)
-	[[ -n $img ]] || die "no kernel found for series $1 (apt-get update?)"
+	img=$(newest "$1")
+	if [[ -z $img ]]; then
+		$SUDO apt-get update -qq
+		img=$(newest "$1")
+	fi
+	[[ -n $img ]] || die "no kernel found for series $1"
 	case $img in
 	"$1".*) echo "$img" ;;
 	*) die "series $1 resolved to unexpected $img" ;;

@@ -78,9 +78,10 @@ def vmlinux_of(bzimage, cache):
     with open(bzimage, "rb") as f:
         elf = decompress(bzimage_payload(f.read()))
     if cache:
-        with open(cache + ".tmp", "wb") as f:
+        tmp = "%s.%d" % (cache, os.getpid())
+        with open(tmp, "wb") as f:
             f.write(elf)
-        os.replace(cache + ".tmp", cache)
+        os.replace(tmp, cache)
     return elf
 
 
