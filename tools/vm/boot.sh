@@ -150,7 +150,7 @@ tail -n +1 -s 0.2 -f --pid="$pid" "$log" | while IFS= read -r line; do
 	case $line in
 	XVCPU-RESULT:*) date +%s.%N >"$work/result-time" ;;
 	XVCPU-DMESG-BEGIN) quiet=1 ;;
-	XVCPU-DMESG-END) quiet=0; continue ;;
+	XVCPU-DMESG-END) continue ;;
 	*"---[ end Kernel panic"*)
 		echo panic >"$work/killed"
 		kill -KILL -- "-$pid" 2>/dev/null ;;
