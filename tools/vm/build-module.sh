@@ -46,10 +46,14 @@ check_log() {
 }
 
 build_one() {
-	local kver=$1 hdr out log
+	local kver=$1 hdr out log lock
 	hdr=$("$KERNELS" headers "$kver")
 	out=$BUILD/$kver
 	log=$out/build.log
+	mkdir -p "$out"
+	# Concurrent builds for one kernel take turns.
+	exec {lock}>"$out/.lock"
+	flock "$lock"
 	rm -f "$out/xvcpu.ko"
 	sync_src "$out/src"
 	echo "  MODULE  $kver"
@@ -63,6 +67,7 @@ build_one() {
 		die "warnings for $kver"
 	fi
 	cp "$out/src/kmod/xvcpu.ko" "$out/xvcpu.ko"
+	exec {lock}>&-
 }
 
 # checkpatch.pl is not in the headers packages: take it (and the data
