@@ -54,19 +54,20 @@ build_one() {
 	# Concurrent builds for one kernel take turns.
 	exec {lock}>"$out/.lock"
 	flock "$lock"
-	rm -f "$out/xvcpu.ko"
 	sync_src "$out/src"
 	echo "  MODULE  $kver"
 	if ! make -s -C "$hdr" M="$out/src" W=1 modules >"$log" 2>&1; then
+		rm -f "$out/xvcpu.ko"
 		cat "$log" >&2
 		die "build failed for $kver"
 	fi
 	if ! check_log "$log"; then
 		# The objects are built: start over so the warning shows again.
-		rm -rf "$out/src"
+		rm -rf "$out/src" "$out/xvcpu.ko"
 		die "warnings for $kver"
 	fi
-	cp "$out/src/kmod/xvcpu.ko" "$out/xvcpu.ko"
+	cp "$out/src/kmod/xvcpu.ko" "$out/xvcpu.ko.tmp"
+	mv "$out/xvcpu.ko.tmp" "$out/xvcpu.ko"
 	exec {lock}>&-
 }
 
