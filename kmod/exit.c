@@ -11,6 +11,7 @@
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 
+#include "decode.h"
 #include "xvcpu.h"
 #include "vmcs.h"
 
@@ -69,28 +70,18 @@ static int handle_hlt(struct xvcpu_vcpu *vcpu)
 	return 0;
 }
 
-/* SDM Vol. 3C 28.2.1, Table 28-5 */
+/* Port I/O: to userspace, RIP past the instruction (decode.c) */
 static int handle_io(struct xvcpu_vcpu *vcpu)
 {
 	unsigned long q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	struct xvcpu_run *run = vcpu->run;
-	unsigned int size = (q & VMX_IO_SIZE_MASK) + 1;
+	unsigned int size;
 
-	if (q & VMX_IO_STRING)
+	size = decode_io_exit(q, vcpu->gprs[GPR_RAX], run);
+	if (!size)
 		return handle_unhandled(vcpu);
-
-	run->exit_reason = XVCPU_EXIT_IO;
-	run->io.direction = (q & VMX_IO_DIRECTION_IN) ? XVCPU_IO_IN :
-							XVCPU_IO_OUT;
-	run->io.size = size;
-	run->io.port = q >> VMX_IO_PORT_SHIFT;
-	run->io.count = 1;
-	if (run->io.direction == XVCPU_IO_IN) {
-		run->io.data = 0;
+	if (run->io.direction == XVCPU_IO_IN)
 		vcpu->pending_in_size = size;
-	} else {
-		run->io.data = vcpu->gprs[GPR_RAX] & GENMASK_ULL(size * 8 - 1, 0);
-	}
 	vmcs_skip_instruction();
 	return 0;
 }
@@ -99,17 +90,12 @@ static int handle_io(struct xvcpu_vcpu *vcpu)
 void xvcpu_complete_io_in(struct xvcpu_vcpu *vcpu)
 {
 	unsigned int size = vcpu->pending_in_size;
-	unsigned long *rax = &vcpu->gprs[GPR_RAX];
-	u64 data = vcpu->run->io.data;
 
 	if (!size)
 		return;
 	vcpu->pending_in_size = 0;
-	if (size == 4)		/* 32-bit results zero-extend */
-		*rax = (u32)data;
-	else
-		*rax = (*rax & ~GENMASK_ULL(size * 8 - 1, 0)) |
-		       (data & GENMASK_ULL(size * 8 - 1, 0));
+	vcpu->gprs[GPR_RAX] = decode_io_in_result(vcpu->gprs[GPR_RAX], size,
+						  vcpu->run->io.data);
 }
 
 /*
@@ -152,21 +138,12 @@ static int handle_cr_access(struct xvcpu_vcpu *vcpu)
 	return 1;
 }
 
-/* SDM Vol. 3C 28.2.1, Table 28-7: guest-physical access without memory */
+/* Guest-physical access without memory, or a write to read-only memory */
 static int handle_ept_violation(struct xvcpu_vcpu *vcpu)
 {
-	unsigned long q = vmcs_read(VMCS_EXIT_QUALIFICATION);
-	struct xvcpu_run *run = vcpu->run;
-
-	run->exit_reason = XVCPU_EXIT_MMIO;
-	run->mmio.phys_addr = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
-	run->mmio.access = (q & VMX_EPT_VIOL_READ ? XVCPU_MMIO_READ : 0) |
-			   (q & VMX_EPT_VIOL_WRITE ? XVCPU_MMIO_WRITE : 0) |
-			   (q & VMX_EPT_VIOL_FETCH ? XVCPU_MMIO_FETCH : 0);
-	run->mmio.linear_valid = !!(q & VMX_EPT_VIOL_LINEAR_VALID);
-	run->mmio.linear_addr = run->mmio.linear_valid ?
-				vmcs_read(VMCS_GUEST_LINEAR_ADDRESS) : 0;
-	memset(run->mmio.pad, 0, sizeof(run->mmio.pad));
+	decode_ept_violation(vmcs_read(VMCS_EXIT_QUALIFICATION),
+			     vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS),
+			     vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), vcpu->run);
 	return 0;
 }
 
