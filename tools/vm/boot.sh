@@ -67,6 +67,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 t0=$(date +%s.%N)
 initrd=$work/initrd
@@ -134,13 +135,18 @@ esac
 
 # Follow the serial log until the machine exits, or kill it at the timeout
 # or as soon as the guest kernel panics (Bochs would sit there forever).
+# The watchdog outlives a killed boot.sh, so that the machine still dies at
+# the timeout; it stops as soon as the machine is gone.
 (
-	trap 'kill $s; exit' TERM
-	sleep "$timeout" &
-	s=$!
-	wait $s
-	echo timeout >"$work/killed"
-	kill -KILL -- "-$pid"
+	end=$((SECONDS + timeout))
+	while kill -0 "$pid"; do
+		if ((SECONDS >= end)); then
+			echo timeout >"$work/killed"
+			kill -KILL -- "-$pid"
+			break
+		fi
+		sleep 1
+	done
 ) >/dev/null 2>&1 &
 watchdog=$!
 # bash reports the killed machine on its stderr: keep that quiet.
@@ -158,10 +164,11 @@ tail -n +1 -s 0.2 -f --pid="$pid" "$log" | while IFS= read -r line; do
 	if ((verbose || !${quiet:-0})); then
 		printf '%s\n' "$line"
 	fi
-done
+done &
+# In the background so that a signal to boot.sh is handled at once.
+wait $! || true
 wait "$pid" || true
 pid=
-kill "$watchdog" || true
 wait "$watchdog" || true
 exec 2>&3 3>&-
 elapsed() { printf '%.1fs' "$(echo "$1 - $t0" | bc)"; }

@@ -5,7 +5,8 @@
 # Bochs (emulated VMX, 2 CPUs; two machines at a time), then the refusal
 # test in QEMU TCG (no VMX).  Prints each run's output, a summary with
 # wall times, and last "N passed, N failed" counting the subtests of all
-# runs (a run that fails without a failed subtest counts as one failure).
+# runs (subtests never reported count as failed; a run that fails without
+# a failed subtest counts as one failure).
 #
 # Environment: XVCPU_MACHINE (default bochs), XVCPU_TIMEOUT (seconds per
 # selftest run, default 2400), XVCPU_JOBS (parallel machines, default 2).
@@ -33,6 +34,16 @@ run() {
 	echo "$rc $(($(date +%s) - t0))" >"$LOGS/$name.rc"
 }
 
+# On a signal, stop the machines too (boot.sh kills its machine on TERM).
+stop() {
+	local j
+	for j in $(jobs -p); do
+		pkill -TERM -P "$j" || true
+	done
+	exit 143
+}
+trap stop TERM INT HUP
+
 runs=()
 for k in "${kernels[@]}"; do
 	while (($(jobs -rp | wc -l) >= JOBS)); do
@@ -59,6 +70,11 @@ for name in "${runs[@]}"; do
 	read -r rc secs <"$LOGS/$name.rc"
 	p=$(grep -c '^ok [0-9]' "$out" || true)
 	f=$(grep -c '^not ok [0-9]' "$out" || true)
+	# Subtests planned but never reported (crash, timeout) failed too.
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
+	if ((${plan:-0} > p + f)); then
+		f=$((plan - p))
+	fi
 	if ((rc != 0 && f == 0)); then
 		f=1
 	fi

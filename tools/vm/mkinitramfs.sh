@@ -41,6 +41,7 @@ kmods=$("$KERNELS" modules "$kver")
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/xvcpu-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
+trap 'exit 143' TERM INT HUP
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,xvcpu,lib/modules/"$kver"}
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
