@@ -11,7 +11,7 @@ PKGS=(
 	bochs bochs-term bochsbios vgabios isolinux syslinux-common xorriso
 	qemu-system-x86
 	# initramfs and kernel images
-	cpio zstd xz-utils busybox-static kmod python3
+	cpio zstd xz-utils busybox-static kmod python3 procps
 	# out-of-tree module builds against unpacked Debian headers
 	gcc make bc libelf1 libssl3 zlib1g pahole
 	# static userspace (tools, selftests: the initramfs has no libc)
