@@ -159,15 +159,6 @@ TEST(create_destroy_cycles)
 	ASSERT_BACK_TO(&base);
 }
 
-/* A guest that never stops on its own. */
-static uint64_t spin_count;
-
-static void __guest guest_spin_forever(void)
-{
-	for (;;)
-		WRITE_ONCE(spin_count, READ_ONCE(spin_count) + 1);
-}
-
 struct spin_watch {
 	struct xvt_vm *t;
 	int fd;
@@ -176,13 +167,10 @@ struct spin_watch {
 /* In the child: tell the parent once the guest is counting. */
 static void *report_spinning(void *arg)
 {
-	const struct timespec pause = { .tv_nsec = 1000 * 1000 };
 	struct spin_watch *w = arg;
 	char c = 1;
 
-	while (!READ_ONCE(GUEST_VAR(w->t, spin_count)))
-		nanosleep(&pause, NULL);
-	if (write(w->fd, &c, 1) != 1)
+	if (xvt_wait_for_spin(w->t) && write(w->fd, &c, 1) != 1)
 		_exit(3);
 	return NULL;
 }
@@ -196,9 +184,10 @@ static void __attribute__((noreturn)) spin_child(int fd)
 	w.t = xvt_vm_create(1);
 	if (!w.t)
 		_exit(1);
-	if (xvt_vcpu_enter(w.t->vcpus[0], guest_spin_forever, 0, 0) < 0 ||
+	if (xvt_vcpu_enter(w.t->vcpus[0], xvt_guest_spin, 1, 0) < 0 ||
 	    pthread_create(&thread, NULL, report_spinning, &w))
 		_exit(2);
+	fprintf(stderr, "# child %d: entering the guest\n", getpid());
 	ret = xvcpu_vcpu_run(w.t->vcpus[0]);
 	fprintf(stderr, "# XVCPU_RUN returned %d in the child\n", ret);
 	_exit(4);

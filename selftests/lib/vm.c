@@ -28,12 +28,39 @@ extern char __executable_start[], _end[];
 #define PTE_PS		(1ULL << 7)
 #define SIZE_2M		0x200000ULL
 
+/* Guest time runs slow in the emulator: a few seconds are plenty. */
+#define SPIN_WAIT_NS	(5ULL * 1000 * 1000 * 1000)
+
 /* Where a guest function returns to: report the end of the guest's work. */
 static void __guest __attribute__((noreturn, used)) guest_return(void)
 {
 	GUEST_DONE();
 	for (;;)
 		guest_hlt();
+}
+
+uint64_t xvt_spin_count, xvt_spin_stop;
+
+void __guest xvt_guest_spin(uint64_t irqs_on)
+{
+	if (irqs_on)
+		asm volatile("sti");
+	while (!READ_ONCE(xvt_spin_stop))
+		WRITE_ONCE(xvt_spin_count, READ_ONCE(xvt_spin_count) + 1);
+	asm volatile("cli");
+}
+
+bool xvt_wait_for_spin(struct xvt_vm *t)
+{
+	const struct timespec pause = { .tv_nsec = 1000 * 1000 };
+	uint64_t deadline = xvt_now_ns() + SPIN_WAIT_NS;
+
+	while (!READ_ONCE(GUEST_VAR(t, xvt_spin_count))) {
+		if (xvt_now_ns() > deadline)
+			return false;
+		nanosleep(&pause, NULL);
+	}
+	return true;
 }
 
 bool xvt_have_dev(void)

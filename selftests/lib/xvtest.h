@@ -91,6 +91,24 @@ int xvt_run(struct xvcpu_vcpu *vcpu, struct ucall *uc);
 /* One line describing the last exit of @vcpu, into @buf. */
 const char *xvt_exit_str(struct xvcpu_vcpu *vcpu, char *buf, size_t len);
 
+/*
+ * A guest that counts in xvt_spin_count until xvt_spin_stop is non-zero
+ * (guest copies: see GUEST_VAR), then returns.  Enter it with
+ * xvt_vcpu_enter(vcpu, xvt_guest_spin, irqs_on, 0).
+ *
+ * irqs_on sets RFLAGS.IF while spinning.  No interrupt reaches the guest
+ * either way (external interrupts and NMIs exit to the host), but Bochs
+ * 2.7 only makes an external interrupt cause a VM exit if EFLAGS.IF
+ * changed since it last looked: a guest entered with IF = 0 from a host
+ * with IF = 0 is never interrupted there unless the module forces exits
+ * (e.g. with the VMX-preemption timer).  Tests that are not about that
+ * pass irqs_on = 1.
+ */
+extern uint64_t xvt_spin_count, xvt_spin_stop;
+void xvt_guest_spin(uint64_t irqs_on);
+/* Wait until the guest of @t has counted; false after a few seconds. */
+bool xvt_wait_for_spin(struct xvt_vm *t);
+
 /* Host address of guest-physical @gpa in @t, NULL if not backed. */
 void *xvt_hva(struct xvt_vm *t, uint64_t gpa);
 
