@@ -376,7 +376,7 @@ void *xvt_hva(struct xvt_vm *t, uint64_t gpa)
 	return xvcpu_gpa_to_hva(t->vm, gpa);
 }
 
-void *xvt_guest_copy(struct xvt_vm *t, const void *host_addr, size_t size)
+void *xvt_var_in_guest(struct xvt_vm *t, const void *host_addr, size_t size)
 {
 	uint64_t gpa = (uintptr_t)host_addr;
 

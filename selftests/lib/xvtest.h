@@ -117,8 +117,8 @@ void *xvt_hva(struct xvt_vm *t, uint64_t gpa);
  * GUEST_VAR(t, counter) = 0 or x = GUEST_VAR(t, result).
  */
 #define GUEST_VAR(t, var) \
-	(*(__typeof__(&(var)))xvt_guest_copy((t), &(var), sizeof(var)))
-void *xvt_guest_copy(struct xvt_vm *t, const void *host_addr, size_t size);
+	(*(__typeof__(&(var)))xvt_var_in_guest((t), &(var), sizeof(var)))
+void *xvt_var_in_guest(struct xvt_vm *t, const void *host_addr, size_t size);
 
 /*
  * Map guest-linear 2 MiB page @linear to guest-physical @phys in the page
