@@ -46,15 +46,14 @@ FIXTURE_TEARDOWN(fds)
 
 TEST(api_version)
 {
-	int fd;
+	int fd, lib_fd;
 
 	XVT_REQUIRE_DEV();
 	fd = open_dev();
 	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
 	EXPECT_EQ(XVCPU_API_VERSION, ioctl(fd, XVCPU_GET_API_VERSION, 0));
 	/* libxvcpu's check agrees. */
-	int lib_fd = xvcpu_open();
-
+	lib_fd = xvcpu_open();
 	EXPECT_LE(0, lib_fd);
 	close(lib_fd);
 	close(fd);
@@ -73,7 +72,7 @@ TEST(caps_sensible)
 	fd = open_dev();
 	ASSERT_LE(0, fd);
 
-	for (i = 0; i < sizeof(bool_caps) / sizeof(bool_caps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bool_caps); i++) {
 		v = ioctl(fd, XVCPU_CHECK_CAP, bool_caps[i]);
 		EXPECT_TRUE(v == 0 || v == 1)
 			TH_LOG("cap %lu = %d, expected 0 or 1", bool_caps[i], v);
@@ -106,7 +105,7 @@ TEST(unknown_cap_is_zero)
 	XVT_REQUIRE_DEV();
 	fd = open_dev();
 	ASSERT_LE(0, fd);
-	for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
 		EXPECT_EQ(0, ioctl(fd, XVCPU_CHECK_CAP, unknown[i]))
 			TH_LOG("cap %#lx", unknown[i]);
 	}
@@ -130,7 +129,7 @@ TEST_F(fds, unknown_ioctl_enotty)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(everywhere) / sizeof(everywhere[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(everywhere); i++) {
 		ASSERT_ERRNO(ENOTTY, ioctl(self->sys, everywhere[i], 0));
 		ASSERT_ERRNO(ENOTTY, ioctl(self->vm, everywhere[i], 0));
 		ASSERT_ERRNO(ENOTTY, ioctl(self->vcpu, everywhere[i], 0));
@@ -154,7 +153,7 @@ TEST(nonzero_argument_einval)
 	XVT_REQUIRE_DEV();
 	fd = open_dev();
 	ASSERT_LE(0, fd);
-	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(args); i++) {
 		ASSERT_ERRNO(EINVAL,
 			     ioctl(fd, XVCPU_GET_API_VERSION, args[i]));
 		ASSERT_ERRNO(EINVAL, ioctl(fd, XVCPU_CREATE_VM, args[i]));

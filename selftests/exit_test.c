@@ -166,7 +166,7 @@ TEST_F(vm, out)
 	uint64_t mask;
 
 	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_out)));
-	for (i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(outs); i++) {
 		TH_LOG("OUT #%u: port %#x size %u", i, outs[i].port,
 		       outs[i].size);
 		ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_IO);
@@ -218,7 +218,7 @@ TEST_F(vm, in)
 	unsigned int i;
 
 	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_in)));
-	for (i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ins); i++) {
 		TH_LOG("IN #%u: port %#x size %u", i, ins[i].port,
 		       ins[i].size);
 		ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_IO);

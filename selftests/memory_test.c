@@ -116,7 +116,7 @@ TEST_F(region, overlap_eexist)
 	unsigned int i;
 
 	ASSERT_EQ(0, xvt_set_region(self->vm, 1, 0, GPA, size));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EEXIST, xvt_set_region(self->vm, 2, 0, bad[i].gpa,
 						  bad[i].size))
 			TH_LOG("[%#llx, +%#llx)",

@@ -26,7 +26,7 @@
 
 /* The KVM modules a test may load, dependencies last. */
 static const char *const kvm_mods[] = { "kvm_intel", "kvm", "irqbypass" };
-#define NR_KVM_MODS	(sizeof(kvm_mods) / sizeof(kvm_mods[0]))
+#define NR_KVM_MODS	ARRAY_SIZE(kvm_mods)
 
 static bool module_loaded(const char *name)
 {
@@ -181,7 +181,7 @@ static int kmsg_scan(unsigned long long after, unsigned long long *last)
 			*last = seq;
 		if (seq <= after)
 			continue;
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
 			if (strstr(rec, bad[i])) {
 				fprintf(stderr, "# kernel: %s", rec);
 				n++;

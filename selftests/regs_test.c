@@ -262,7 +262,7 @@ TEST_F(vm, sregs_reserved_einval)
 	unsigned int i;
 
 	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &good));
-	for (i = 0; i < sizeof(sregs_reserved) / sizeof(sregs_reserved[0]);
+	for (i = 0; i < ARRAY_SIZE(sregs_reserved);
 	     i++) {
 		bad = good;
 		/* Also change a real field: a refused call applies nothing. */
@@ -282,7 +282,7 @@ TEST_F(vm, bad_pointers_efault)
 		XVCPU_GET_REGS, XVCPU_SET_REGS, XVCPU_GET_SREGS,
 		XVCPU_SET_SREGS, XVCPU_GET_EXIT_INFO,
 	};
-	void *unmapped;
+	void *unmapped, *ro;
 	unsigned int i;
 
 	/* A page that was mapped and no longer is. */
@@ -291,7 +291,7 @@ TEST_F(vm, bad_pointers_efault)
 	ASSERT_NE(MAP_FAILED, unmapped);
 	ASSERT_EQ(0, munmap(unmapped, 4096));
 
-	for (i = 0; i < sizeof(vcpu_ioctls) / sizeof(vcpu_ioctls[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(vcpu_ioctls); i++) {
 		TH_LOG("ioctl %#lx", vcpu_ioctls[i]);
 		ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, vcpu_ioctls[i],
 					   NULL));
@@ -304,9 +304,7 @@ TEST_F(vm, bad_pointers_efault)
 				   unmapped));
 
 	/* A read-only buffer cannot receive GET_REGS. */
-	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-			-1, 0);
-
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, XVCPU_GET_REGS, ro));
 	ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, XVCPU_GET_SREGS, ro));
