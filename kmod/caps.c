@@ -150,7 +150,8 @@ int vmx_caps_compute(struct vmx_caps *caps, const struct vmx_msrs *msrs,
 	caps->vmcs_size = (msrs->basic >> VMX_MSR_BASIC_VMCS_SIZE_SHIFT) &
 			  VMX_MSR_BASIC_VMCS_SIZE_MASK;
 	vmx_ctl_adjust(msrs->pin, needed_bits(pin_needs),
-		       VMX_PIN_VIRTUAL_NMIS, &caps->pin);
+		       VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER,
+		       &caps->pin);
 	vmx_ctl_adjust(msrs->proc, needed_bits(proc_needs), 0, &caps->proc);
 	vmx_ctl_adjust(msrs->proc2, needed_bits(proc2_needs),
 		       VMX_PROC2_ENABLE_VPID | VMX_PROC2_WBINVD_EXITING,
@@ -168,6 +169,8 @@ int vmx_caps_compute(struct vmx_caps *caps, const struct vmx_msrs *msrs,
 	caps->vpid = caps->proc2 & VMX_PROC2_ENABLE_VPID;
 	caps->ept_2mb = msrs->ept_vpid & VMX_EPT_CAP_2MB_PAGE;
 	caps->invept_single = msrs->ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE;
+	caps->preemption_timer = caps->pin & VMX_PIN_PREEMPTION_TIMER;
+	caps->preemption_timer_shift = msrs->misc & VMX_MSR_MISC_TIMER_RATE_MASK;
 	caps->cr0_fixed0 = msrs->cr0_fixed0;
 	caps->cr0_fixed1 = msrs->cr0_fixed1;
 	caps->cr4_fixed0 = msrs->cr4_fixed0;

@@ -17,6 +17,7 @@ struct vmx_msrs {
 	u64 exit;		/* IA32_VMX_EXIT_CTLS or TRUE_ */
 	u64 entry;		/* IA32_VMX_ENTRY_CTLS or TRUE_ */
 	u64 ept_vpid;		/* IA32_VMX_EPT_VPID_CAP */
+	u64 misc;		/* IA32_VMX_MISC */
 	u64 cr0_fixed0, cr0_fixed1;
 	u64 cr4_fixed0, cr4_fixed1;
 };
@@ -33,6 +34,8 @@ struct vmx_caps {
 	bool vpid;		/* VPID enabled */
 	bool ept_2mb;		/* 2 MiB EPT leaves usable */
 	bool invept_single;	/* else all-context INVEPT */
+	bool preemption_timer;	/* VMX-preemption timer active */
+	u8 preemption_timer_shift;	/* it counts at TSC >> this */
 	u64 cr0_fixed0, cr0_fixed1;
 	u64 cr4_fixed0, cr4_fixed1;
 };

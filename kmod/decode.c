@@ -48,3 +48,86 @@ void decode_ept_violation(u64 qual, u64 gpa, u64 gla, struct xvcpu_run *run)
 	run->mmio.pad[1] = 0;
 	run->mmio.pad[2] = 0;
 }
+
+#define EXITS(...) ((const u8[]){ __VA_ARGS__, 0xff })
+
+static bool exit_in(u32 basic, const u8 *list)
+{
+	for (; *list != 0xff; list++)
+		if (*list == basic)
+			return true;
+	return false;
+}
+
+/* Exits caused by an instruction: the instruction length is defined. */
+static const u8 *const insn_exits = EXITS(
+	VMX_EXIT_TASK_SWITCH, VMX_EXIT_CPUID, VMX_EXIT_GETSEC, VMX_EXIT_HLT,
+	VMX_EXIT_INVD, VMX_EXIT_INVLPG, VMX_EXIT_RDPMC, VMX_EXIT_RDTSC,
+	VMX_EXIT_VMCALL, VMX_EXIT_VMCLEAR, VMX_EXIT_VMLAUNCH,
+	VMX_EXIT_VMPTRLD, VMX_EXIT_VMPTRST, VMX_EXIT_VMREAD,
+	VMX_EXIT_VMRESUME, VMX_EXIT_VMWRITE, VMX_EXIT_VMXOFF, VMX_EXIT_VMXON,
+	VMX_EXIT_CR_ACCESS, VMX_EXIT_DR_ACCESS, VMX_EXIT_IO_INSTRUCTION,
+	VMX_EXIT_RDMSR, VMX_EXIT_WRMSR, VMX_EXIT_MWAIT, VMX_EXIT_MONITOR,
+	VMX_EXIT_PAUSE, VMX_EXIT_GDTR_IDTR, VMX_EXIT_LDTR_TR,
+	VMX_EXIT_INVEPT, VMX_EXIT_RDTSCP, VMX_EXIT_INVVPID, VMX_EXIT_WBINVD,
+	VMX_EXIT_XSETBV, VMX_EXIT_RDRAND, VMX_EXIT_INVPCID, VMX_EXIT_VMFUNC,
+	VMX_EXIT_ENCLS, VMX_EXIT_RDSEED, VMX_EXIT_XSAVES, VMX_EXIT_XRSTORS,
+	VMX_EXIT_UMWAIT, VMX_EXIT_TPAUSE, VMX_EXIT_LOADIWKEY);
+
+/* Exits that fill the VM-exit instruction-information field (28.2.5). */
+static const u8 *const insn_info_exits = EXITS(
+	VMX_EXIT_VMCLEAR, VMX_EXIT_VMPTRLD, VMX_EXIT_VMPTRST, VMX_EXIT_VMREAD,
+	VMX_EXIT_VMWRITE, VMX_EXIT_VMXON, VMX_EXIT_GDTR_IDTR,
+	VMX_EXIT_LDTR_TR, VMX_EXIT_INVEPT, VMX_EXIT_INVVPID,
+	VMX_EXIT_RDRAND, VMX_EXIT_INVPCID, VMX_EXIT_RDSEED, VMX_EXIT_XSAVES,
+	VMX_EXIT_XRSTORS, VMX_EXIT_UMWAIT, VMX_EXIT_TPAUSE,
+	VMX_EXIT_LOADIWKEY);
+
+#define INTR_INFO_ERROR_CODE_VALID	BIT_ULL(11)
+#define INTR_TYPE_SOFT_INTR		4
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION	5
+#define INTR_TYPE_SOFT_EXCEPTION	6
+
+void decode_exit_info_sanitize(struct xvcpu_exit_info *info)
+{
+	u32 basic = info->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+	bool entry_failed = info->exit_reason & VMX_EXIT_REASON_ENTRY_FAIL;
+	bool string_io = basic == VMX_EXIT_IO_INSTRUCTION &&
+			 (info->exit_qualification & VMX_IO_STRING);
+	u32 intr_type = (info->intr_info >> 8) & 7;
+	bool insn = exit_in(basic, insn_exits) ||
+		    (basic == VMX_EXIT_EXCEPTION_NMI &&
+		     (info->intr_info & VMX_INTR_INFO_VALID) &&
+		     (intr_type == INTR_TYPE_SOFT_INTR ||
+		      intr_type == INTR_TYPE_PRIV_SOFT_EXCEPTION ||
+		      intr_type == INTR_TYPE_SOFT_EXCEPTION));
+
+	info->basic_reason = basic;
+	if (entry_failed) {
+		/* Only the reason and qualification are defined (27.8) */
+		info->guest_linear_address = 0;
+		info->guest_physical_address = 0;
+		info->intr_info = 0;
+		info->idt_vectoring_info = 0;
+		insn = false;
+	}
+	if (!(basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EPT_MISCONFIG))
+		info->guest_physical_address = 0;
+	if (!((basic == VMX_EXIT_EPT_VIOLATION &&
+	       (info->exit_qualification & VMX_EPT_VIOL_LINEAR_VALID)) ||
+	      string_io))
+		info->guest_linear_address = 0;
+	if (!(info->intr_info & VMX_INTR_INFO_VALID))
+		info->intr_info = 0;
+	if (!info->intr_info || !(info->intr_info & INTR_INFO_ERROR_CODE_VALID))
+		info->intr_error_code = 0;
+	if (!(info->idt_vectoring_info & VMX_INTR_INFO_VALID))
+		info->idt_vectoring_info = 0;
+	if (!info->idt_vectoring_info ||
+	    !(info->idt_vectoring_info & INTR_INFO_ERROR_CODE_VALID))
+		info->idt_vectoring_error_code = 0;
+	if (!insn)
+		info->instruction_len = 0;
+	if (!(exit_in(basic, insn_info_exits) || string_io) || entry_failed)
+		info->instruction_info = 0;
+}

@@ -25,4 +25,11 @@ u64 decode_io_in_result(u64 rax, unsigned int size, u64 data);
  */
 void decode_ept_violation(u64 qual, u64 gpa, u64 gla, struct xvcpu_run *run);
 
+/*
+ * Zero the fields of @info that its exit left undefined (SDM Vol. 3C
+ * 28.2.1-28.2.5), so that userspace never sees a stale value from an
+ * earlier exit.  @info holds the raw values read from the VMCS.
+ */
+void decode_exit_info_sanitize(struct xvcpu_exit_info *info);
+
 #endif /* XVCPU_DECODE_H */

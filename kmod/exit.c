@@ -17,7 +17,10 @@
 
 typedef int (*exit_handler_t)(struct xvcpu_vcpu *vcpu);
 
-/* Re-enter: the interrupt was taken by the host once interrupts came on. */
+/*
+ * Re-enter: an external interrupt was taken by the host once interrupts
+ * came on; the preemption timer only gave the run loop its turn.
+ */
 static int handle_resume(struct xvcpu_vcpu *vcpu)
 {
 	return 1;
@@ -164,6 +167,7 @@ static const exit_handler_t exit_handlers[] = {
 	[VMX_EXIT_IO_INSTRUCTION]	= handle_io,
 	[VMX_EXIT_EPT_VIOLATION]	= handle_ept_violation,
 	[VMX_EXIT_EPT_MISCONFIG]	= handle_ept_misconfig,
+	[VMX_EXIT_PREEMPTION_TIMER]	= handle_resume,
 };
 
 /* A VM entry that failed on guest state or MSR loading (SDM 27.8). */

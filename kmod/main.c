@@ -21,6 +21,11 @@ unsigned int xvcpu_max_memory_mb = 2048;
 module_param_named(max_memory_mb, xvcpu_max_memory_mb, uint, 0444);
 MODULE_PARM_DESC(max_memory_mb, "Guest memory per VM, in MiB (default 2048)");
 
+unsigned int xvcpu_preemption_timer_us = 1000;
+module_param_named(preemption_timer_us, xvcpu_preemption_timer_us, uint, 0444);
+MODULE_PARM_DESC(preemption_timer_us,
+		 "Longest stretch a guest runs without an exit, in microseconds; 0: no limit (default 1000)");
+
 struct xvcpu_stats xvcpu_stats;
 
 /* Every page xvcpu holds comes from here and is counted. */

@@ -21,6 +21,7 @@
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 
+#include "decode.h"
 #include "xvcpu.h"
 #include "vmcs.h"
 
@@ -448,7 +449,6 @@ void xvcpu_vcpu_get_exit_info(struct xvcpu_vcpu *vcpu,
 	preempt_disable();
 	vmcs_load(vcpu);
 	info->exit_reason = vmcs_read(VMCS_EXIT_REASON);
-	info->basic_reason = info->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
 	info->exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	info->guest_linear_address = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
 	info->guest_physical_address = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
@@ -460,4 +460,5 @@ void xvcpu_vcpu_get_exit_info(struct xvcpu_vcpu *vcpu,
 	info->instruction_info = vmcs_read(VMCS_EXIT_INSTRUCTION_INFO);
 	vmcs_clear(vcpu);
 	preempt_enable();
+	decode_exit_info_sanitize(info);
 }

@@ -20,6 +20,7 @@
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 
 #include "xvcpu.h"
 #include "vmcs.h"
@@ -369,12 +370,36 @@ static void vmcs_write_guest_reset_state(void)
 	vmcs_write(VMCS_LINK_POINTER, ~0UL);
 }
 
+/*
+ * The VMX-preemption timer (SDM Vol. 3C 26.5.1) bounds how long a guest
+ * runs without an exit, so a pending signal or host work is noticed even
+ * where an external interrupt does not make the guest exit (Bochs 2.7
+ * does not exit on external interrupts while the guest has RFLAGS.IF = 0,
+ * although the SDM says RFLAGS.IF does not matter with external-interrupt
+ * exiting).  The value is reloaded on every entry: the timer fires only
+ * after a whole period without any other exit.
+ */
+static u32 preemption_timer_value(void)
+{
+	u64 ticks = (u64)tsc_khz * xvcpu_preemption_timer_us / 1000;
+
+	ticks >>= vmx_caps.preemption_timer_shift;
+	return clamp_t(u64, ticks, 1, U32_MAX);
+}
+
 /* Program a fresh VMCS: controls, host state, reset guest state. */
 void vmcs_setup(struct xvcpu_vcpu *vcpu)
 {
+	u32 pin = vmx_caps.pin;
+
 	vmcs_load(vcpu);
 
-	vmcs_write(VMCS_PIN_CONTROLS, vmx_caps.pin);
+	if (vmx_caps.preemption_timer && xvcpu_preemption_timer_us)
+		vmcs_write(VMCS_PREEMPTION_TIMER_VALUE,
+			   preemption_timer_value());
+	else
+		pin &= ~VMX_PIN_PREEMPTION_TIMER;
+	vmcs_write(VMCS_PIN_CONTROLS, pin);
 	vmcs_write(VMCS_PROC_CONTROLS, vmx_caps.proc);
 	vmcs_write(VMCS_PROC2_CONTROLS, vmx_caps.proc2);
 	vmcs_write(VMCS_EXIT_CONTROLS, vmx_caps.exit);

@@ -51,6 +51,7 @@ static void vmx_read_msrs(struct vmx_msrs *m)
 		rdmsrl_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &m->proc2);
 	if ((m->proc2 >> 32) & (VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID))
 		rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &m->ept_vpid);
+	rdmsrl(MSR_IA32_VMX_MISC, m->misc);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, m->cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, m->cr0_fixed1);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, m->cr4_fixed0);

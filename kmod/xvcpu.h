@@ -28,6 +28,7 @@
 
 extern struct vmx_caps vmx_caps;
 extern unsigned int xvcpu_max_memory_mb;
+extern unsigned int xvcpu_preemption_timer_us;
 
 /* Live objects and pages, for leak checks (debugfs xvcpu/stats). */
 struct xvcpu_stats {

@@ -116,7 +116,8 @@ struct xvcpu_sregs {
 
 /*
  * Raw VMX information of the most recent VM exit (Intel SDM Vol. 3C,
- * 25.9 "VM-Exit Information Fields").  Fields the exit did not set are 0.
+ * 25.9 "VM-Exit Information Fields").  Fields the SDM leaves undefined for
+ * that exit (28.2) are 0, never a stale value from an earlier exit.
  */
 struct xvcpu_exit_info {
 	__u32 exit_reason;		/* full 32-bit exit reason field */
