@@ -49,18 +49,18 @@ void decode_ept_violation(u64 qual, u64 gpa, u64 gla, struct xvcpu_run *run)
 	run->mmio.pad[2] = 0;
 }
 
-#define EXITS(...) ((const u8[]){ __VA_ARGS__, 0xff })
-
-static bool exit_in(u32 basic, const u8 *list)
+static bool exit_in(u32 basic, const u8 *list, size_t n)
 {
-	for (; *list != 0xff; list++)
-		if (*list == basic)
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == basic)
 			return true;
 	return false;
 }
 
 /* Exits caused by an instruction: the instruction length is defined. */
-static const u8 *const insn_exits = EXITS(
+static const u8 insn_exits[] = {
 	VMX_EXIT_TASK_SWITCH, VMX_EXIT_CPUID, VMX_EXIT_GETSEC, VMX_EXIT_HLT,
 	VMX_EXIT_INVD, VMX_EXIT_INVLPG, VMX_EXIT_RDPMC, VMX_EXIT_RDTSC,
 	VMX_EXIT_VMCALL, VMX_EXIT_VMCLEAR, VMX_EXIT_VMLAUNCH,
@@ -72,16 +72,18 @@ static const u8 *const insn_exits = EXITS(
 	VMX_EXIT_INVEPT, VMX_EXIT_RDTSCP, VMX_EXIT_INVVPID, VMX_EXIT_WBINVD,
 	VMX_EXIT_XSETBV, VMX_EXIT_RDRAND, VMX_EXIT_INVPCID, VMX_EXIT_VMFUNC,
 	VMX_EXIT_ENCLS, VMX_EXIT_RDSEED, VMX_EXIT_XSAVES, VMX_EXIT_XRSTORS,
-	VMX_EXIT_UMWAIT, VMX_EXIT_TPAUSE, VMX_EXIT_LOADIWKEY);
+	VMX_EXIT_UMWAIT, VMX_EXIT_TPAUSE, VMX_EXIT_LOADIWKEY,
+};
 
 /* Exits that fill the VM-exit instruction-information field (28.2.5). */
-static const u8 *const insn_info_exits = EXITS(
+static const u8 insn_info_exits[] = {
 	VMX_EXIT_VMCLEAR, VMX_EXIT_VMPTRLD, VMX_EXIT_VMPTRST, VMX_EXIT_VMREAD,
 	VMX_EXIT_VMWRITE, VMX_EXIT_VMXON, VMX_EXIT_GDTR_IDTR,
 	VMX_EXIT_LDTR_TR, VMX_EXIT_INVEPT, VMX_EXIT_INVVPID,
 	VMX_EXIT_RDRAND, VMX_EXIT_INVPCID, VMX_EXIT_RDSEED, VMX_EXIT_XSAVES,
 	VMX_EXIT_XRSTORS, VMX_EXIT_UMWAIT, VMX_EXIT_TPAUSE,
-	VMX_EXIT_LOADIWKEY);
+	VMX_EXIT_LOADIWKEY,
+};
 
 #define INTR_INFO_ERROR_CODE_VALID	BIT_ULL(11)
 #define INTR_TYPE_SOFT_INTR		4
@@ -95,7 +97,7 @@ void decode_exit_info_sanitize(struct xvcpu_exit_info *info)
 	bool string_io = basic == VMX_EXIT_IO_INSTRUCTION &&
 			 (info->exit_qualification & VMX_IO_STRING);
 	u32 intr_type = (info->intr_info >> 8) & 7;
-	bool insn = exit_in(basic, insn_exits) ||
+	bool insn = exit_in(basic, insn_exits, ARRAY_SIZE(insn_exits)) ||
 		    (basic == VMX_EXIT_EXCEPTION_NMI &&
 		     (info->intr_info & VMX_INTR_INFO_VALID) &&
 		     (intr_type == INTR_TYPE_SOFT_INTR ||
@@ -128,6 +130,7 @@ void decode_exit_info_sanitize(struct xvcpu_exit_info *info)
 		info->idt_vectoring_error_code = 0;
 	if (!insn)
 		info->instruction_len = 0;
-	if (!(exit_in(basic, insn_info_exits) || string_io) || entry_failed)
+	if (!(exit_in(basic, insn_info_exits,
+		      ARRAY_SIZE(insn_info_exits)) || string_io) || entry_failed)
 		info->instruction_info = 0;
 }

@@ -34,6 +34,7 @@ static struct vmx_msrs full_cpu(void)
 			    VMX_EPT_CAP_MEMTYPE_WB | VMX_EPT_CAP_2MB_PAGE |
 			    VMX_EPT_CAP_INVEPT | VMX_EPT_CAP_INVEPT_SINGLE |
 			    VMX_EPT_CAP_INVEPT_ALL | VMX_VPID_CAP_INVVPID,
+		.misc = 0x5 | (1 << 5),	/* timer at TSC >> 5, LMA saved */
 		.cr0_fixed0 = 0x80000021,
 		.cr0_fixed1 = 0xffffffff,
 		.cr4_fixed0 = 0x2000,
@@ -64,7 +65,9 @@ TEST(full_cpu_gives_every_control)
 	EXPECT_EQ(1, c.revision_id);
 	EXPECT_EQ(4096, c.vmcs_size);
 	EXPECT_EQ(VMX_PIN_EXTINT_EXITING | VMX_PIN_NMI_EXITING |
-		  VMX_PIN_VIRTUAL_NMIS | 0x16, c.pin);
+		  VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER | 0x16, c.pin);
+	EXPECT_TRUE(c.preemption_timer);
+	EXPECT_EQ(5, c.preemption_timer_shift);
 	EXPECT_TRUE(c.proc & VMX_PROC_HLT_EXITING);
 	EXPECT_TRUE(c.proc & VMX_PROC_UNCOND_IO_EXITING);
 	EXPECT_TRUE(c.proc & VMX_PROC_MOV_DR_EXITING);
@@ -178,6 +181,18 @@ TEST_F(missing, is_named)
 	ASSERT_EQ(-ENODEV, vmx_caps_compute(&c, &m, &missing));
 	ASSERT_NE(NULL, missing);
 	EXPECT_STREQ(variant->c.name, missing);
+}
+
+TEST(preemption_timer_is_optional)
+{
+	struct vmx_msrs m = full_cpu();
+	struct vmx_caps c;
+	const char *missing;
+
+	m.pin &= ~((uint64_t)VMX_PIN_PREEMPTION_TIMER << 32);
+	ASSERT_EQ(0, vmx_caps_compute(&c, &m, &missing));
+	EXPECT_FALSE(c.preemption_timer);
+	EXPECT_FALSE(c.pin & VMX_PIN_PREEMPTION_TIMER);
 }
 
 TEST(vpid_is_optional)

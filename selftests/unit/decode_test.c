@@ -88,4 +88,70 @@ TEST(ept_violation_access_and_linear)
 	EXPECT_EQ(0, run.mmio.linear_addr);
 }
 
+/* Raw fields as a previous EPT violation left them in the VMCS. */
+static struct xvcpu_exit_info stale_info(u32 reason)
+{
+	struct xvcpu_exit_info info = {
+		.exit_reason = reason,
+		.exit_qualification = 0,
+		.guest_linear_address = 0xdead000,
+		.guest_physical_address = 0xfee00000,
+		.intr_info = 0x30e,		/* #PF, not valid */
+		.intr_error_code = 7,
+		.idt_vectoring_info = 0x80000b0e,	/* valid, with error code */
+		.idt_vectoring_error_code = 2,
+		.instruction_len = 3,
+		.instruction_info = 0x1234,
+	};
+	return info;
+}
+
+TEST(hlt_exit_info_has_no_stale_addresses)
+{
+	struct xvcpu_exit_info info = stale_info(VMX_EXIT_HLT);
+
+	decode_exit_info_sanitize(&info);
+	EXPECT_EQ(VMX_EXIT_HLT, info.basic_reason);
+	EXPECT_EQ(0, info.guest_physical_address);
+	EXPECT_EQ(0, info.guest_linear_address);
+	EXPECT_EQ(0, info.intr_info);
+	EXPECT_EQ(0, info.intr_error_code);
+	EXPECT_EQ(0x80000b0e, info.idt_vectoring_info);
+	EXPECT_EQ(2, info.idt_vectoring_error_code);
+	EXPECT_EQ(3, info.instruction_len);	/* HLT is an instruction exit */
+	EXPECT_EQ(0, info.instruction_info);
+}
+
+TEST(ept_violation_keeps_its_addresses)
+{
+	struct xvcpu_exit_info info = stale_info(VMX_EXIT_EPT_VIOLATION);
+
+	info.exit_qualification = VMX_EPT_VIOL_READ;
+	decode_exit_info_sanitize(&info);
+	EXPECT_EQ(0xfee00000, info.guest_physical_address);
+	/* no linear address without qualification bit 7 */
+	EXPECT_EQ(0, info.guest_linear_address);
+	EXPECT_EQ(0, info.instruction_len);
+
+	info = stale_info(VMX_EXIT_EPT_VIOLATION);
+	info.exit_qualification = VMX_EPT_VIOL_LINEAR_VALID;
+	decode_exit_info_sanitize(&info);
+	EXPECT_EQ(0xdead000, info.guest_linear_address);
+}
+
+TEST(entry_failure_keeps_reason_and_qualification_only)
+{
+	struct xvcpu_exit_info info =
+		stale_info(VMX_EXIT_REASON_ENTRY_FAIL |
+			   VMX_EXIT_INVALID_GUEST_STATE);
+
+	info.exit_qualification = 3;
+	decode_exit_info_sanitize(&info);
+	EXPECT_EQ(VMX_EXIT_INVALID_GUEST_STATE, info.basic_reason);
+	EXPECT_EQ(3, info.exit_qualification);
+	EXPECT_EQ(0, info.guest_physical_address | info.guest_linear_address |
+		  info.intr_info | info.idt_vectoring_info |
+		  info.instruction_len | info.instruction_info);
+}
+
 TEST_HARNESS_MAIN
