@@ -44,11 +44,13 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	/* One ioctl at a time on a vCPU: a second thread is told so. */
 	if (!mutex_trylock(&vcpu->ioctl_lock))
-		return -EBUSY;
+		return xvcpu_refuse(-EBUSY, "vCPU %u is in use by another thread",
+				    vcpu->id);
 
 	switch (cmd) {
 	case XVCPU_RUN:
-		r = arg ? -EINVAL : xvcpu_vcpu_run(vcpu);
+		r = arg ? xvcpu_refuse(-EINVAL, "XVCPU_RUN takes no argument") :
+			  xvcpu_vcpu_run(vcpu);
 		break;
 	case XVCPU_GET_REGS:
 		xvcpu_vcpu_get_regs(vcpu, &u.regs);
@@ -73,7 +75,7 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		r = copy_to_user(argp, &u.info, sizeof(u.info)) ? -EFAULT : 0;
 		break;
 	default:
-		r = -ENOTTY;
+		r = xvcpu_refuse(-ENOTTY, "unknown vCPU ioctl %#x", cmd);
 	}
 	mutex_unlock(&vcpu->ioctl_lock);
 	return r;
@@ -98,7 +100,7 @@ static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	if (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start > PAGE_SIZE ||
 	    !(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
+		return xvcpu_refuse(-EINVAL, "the run page is one MAP_SHARED page at offset 0");
 	xvcpu_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &vcpu_run_ops;
 	return 0;
@@ -120,11 +122,13 @@ static int vm_create_vcpu(struct xvcpu_vm *vm, unsigned long id)
 	int r, fd;
 
 	if (id >= XVCPU_MAX_VCPUS)
-		return -EINVAL;
+		return xvcpu_refuse(-EINVAL, "vCPU id %lu out of range (0-%u)",
+				    id, XVCPU_MAX_VCPUS - 1);
 	mutex_lock(&vm->lock);
-	r = -EEXIST;
-	if (vm->vcpus[id])
+	if (vm->vcpus[id]) {
+		r = xvcpu_refuse(-EEXIST, "vCPU %lu exists already", id);
 		goto out;
+	}
 	r = xvcpu_vcpu_create(vm, id, &vcpu);
 	if (r)
 		goto out;
@@ -155,7 +159,7 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (copy_from_user(&mr, argp, sizeof(mr)))
 			return -EFAULT;
 		if (mr.reserved[0] || mr.reserved[1])
-			return -EINVAL;
+			return xvcpu_refuse(-EINVAL, "xvcpu_memory_region.reserved must be 0");
 		r = xvcpu_vm_set_memory_region(vm, &mr);
 		if (!r && copy_to_user(argp, &mr, sizeof(mr)))
 			r = -EFAULT;
@@ -163,7 +167,7 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case XVCPU_CREATE_VCPU:
 		return vm_create_vcpu(vm, arg);
 	default:
-		return -ENOTTY;
+		return xvcpu_refuse(-ENOTTY, "unknown VM ioctl %#x", cmd);
 	}
 }
 
@@ -224,17 +228,20 @@ static long dev_check_cap(unsigned long cap)
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	if (arg && cmd != XVCPU_CHECK_CAP)
+		return xvcpu_refuse(-EINVAL, "ioctl %#x on /dev/xvcpu takes no argument",
+				    cmd);
 	switch (cmd) {
 	case XVCPU_GET_API_VERSION:
-		return arg ? -EINVAL : XVCPU_API_VERSION;
+		return XVCPU_API_VERSION;
 	case XVCPU_CHECK_CAP:
 		return dev_check_cap(arg);
 	case XVCPU_CREATE_VM:
-		return arg ? -EINVAL : dev_create_vm();
+		return dev_create_vm();
 	case XVCPU_GET_VCPU_MMAP_SIZE:
-		return arg ? -EINVAL : PAGE_SIZE;
+		return PAGE_SIZE;
 	default:
-		return -ENOTTY;
+		return xvcpu_refuse(-ENOTTY, "unknown /dev/xvcpu ioctl %#x", cmd);
 	}
 }
 

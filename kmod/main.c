@@ -14,6 +14,8 @@
 #include <linux/preempt.h>
 #include <linux/seq_file.h>
 #include <linux/gfp.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
 
 #include "xvcpu.h"
 
@@ -27,6 +29,24 @@ MODULE_PARM_DESC(preemption_timer_us,
 		 "Longest stretch a guest runs without an exit, in microseconds; 0: no limit (default 1000)");
 
 struct xvcpu_stats xvcpu_stats;
+
+int xvcpu_refuse(int err, const char *fmt, ...)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+	struct va_format vaf;
+	va_list args;
+
+	if (!__ratelimit(&rs))
+		return err;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_info("%s[%d]: %pV (%d)\n", current->comm, task_pid_nr(current),
+		&vaf, err);
+	va_end(args);
+	return err;
+}
 
 /* Every page xvcpu holds comes from here and is counted. */
 struct page *xvcpu_alloc_page(void)

@@ -386,7 +386,8 @@ int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	unsigned long *g = vcpu->gprs;
 
 	if ((regs->rflags & ~RFLAGS_DEFINED) != X86_EFLAGS_FIXED)
-		return -EINVAL;
+		return xvcpu_refuse(-EINVAL, "RFLAGS %#llx: bit 1 must be 1, reserved bits 0",
+				    regs->rflags);
 
 	g[GPR_RAX] = regs->rax;
 	g[GPR_RBX] = regs->rbx;
@@ -432,7 +433,7 @@ int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
 	int r = vmcs_check_sregs(sregs);
 
 	if (r)
-		return r;
+		return xvcpu_refuse(r, "SET_SREGS: reserved field or unsupported CR/EFER bit");
 	preempt_disable();
 	vmcs_load(vcpu);
 	vmcs_set_sregs(sregs);

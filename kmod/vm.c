@@ -156,12 +156,11 @@ static bool vm_overlaps(struct xvcpu_vm *vm, u64 gpa, u64 size)
 static int vm_delete_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot)
 {
 	if (!slot->used)
-		return -ENOENT;
-	if (atomic_read(&slot->mmaps)) {
-		pr_info_ratelimited("memory slot %ld is still mapped by userspace; munmap it first\n",
+		return xvcpu_refuse(-ENOENT, "memory slot %ld is not in use",
 				    (long)(slot - vm->slots));
-		return -EBUSY;
-	}
+	if (atomic_read(&slot->mmaps))
+		return xvcpu_refuse(-EBUSY, "memory slot %ld is still mmapped; munmap it first",
+				    (long)(slot - vm->slots));
 	ept_unmap_range(&vm->ept, slot->gpa, slot->size);
 	/* Running vCPUs take the IPI as an exit and flush before re-entry */
 	vmx_invept_all_cpus(vm->eptp);
@@ -179,8 +178,12 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 	u64 prot;
 	int r;
 
-	if (mr->slot >= XVCPU_NR_MEMSLOTS || mr->flags & ~XVCPU_MEM_READONLY)
-		return -EINVAL;
+	if (mr->slot >= XVCPU_NR_MEMSLOTS)
+		return xvcpu_refuse(-EINVAL, "memory slot %u out of range (0-%u)",
+				    mr->slot, XVCPU_NR_MEMSLOTS - 1);
+	if (mr->flags & ~XVCPU_MEM_READONLY)
+		return xvcpu_refuse(-EINVAL, "unknown memory region flags %#x",
+				    mr->flags);
 	slot = &vm->slots[mr->slot];
 
 	if (mr->memory_size == 0) {
@@ -189,18 +192,29 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 		mutex_unlock(&vm->lock);
 		return r;
 	}
-	if (!PAGE_ALIGNED(mr->guest_phys_addr) || !PAGE_ALIGNED(mr->memory_size) ||
-	    mr->guest_phys_addr + mr->memory_size < mr->guest_phys_addr ||
+	if (!PAGE_ALIGNED(mr->guest_phys_addr) || !PAGE_ALIGNED(mr->memory_size))
+		return xvcpu_refuse(-EINVAL, "memory region %#llx+%#llx is not 4 KiB aligned",
+				    mr->guest_phys_addr, mr->memory_size);
+	if (mr->guest_phys_addr + mr->memory_size < mr->guest_phys_addr ||
 	    mr->guest_phys_addr + mr->memory_size > EPT_GPA_LIMIT)
-		return -EINVAL;
+		return xvcpu_refuse(-EINVAL, "memory region %#llx+%#llx ends beyond 2^48",
+				    mr->guest_phys_addr, mr->memory_size);
 
 	mutex_lock(&vm->lock);
-	r = -EEXIST;
-	if (slot->used || vm_overlaps(vm, mr->guest_phys_addr, mr->memory_size))
+	if (slot->used) {
+		r = xvcpu_refuse(-EEXIST, "memory slot %u is in use", mr->slot);
 		goto out;
-	r = -E2BIG;
-	if (mr->memory_size > limit - vm->mem_bytes)
+	}
+	if (vm_overlaps(vm, mr->guest_phys_addr, mr->memory_size)) {
+		r = xvcpu_refuse(-EEXIST, "region %#llx+%#llx overlaps another slot",
+				 mr->guest_phys_addr, mr->memory_size);
 		goto out;
+	}
+	if (mr->memory_size > limit - vm->mem_bytes) {
+		r = xvcpu_refuse(-E2BIG, "VM memory would exceed max_memory_mb=%u",
+				 xvcpu_max_memory_mb);
+		goto out;
+	}
 
 	slot->npages = mr->memory_size >> PAGE_SHIFT;
 	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
@@ -279,7 +293,7 @@ int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma)
 	int r = -EINVAL;
 
 	if (!(vma->vm_flags & VM_SHARED) || idx >= XVCPU_NR_MEMSLOTS)
-		return -EINVAL;
+		return xvcpu_refuse(-EINVAL, "guest memory mmap: MAP_SHARED at a slot offset");
 	slot = &vm->slots[idx];
 
 	mutex_lock(&vm->lock);
@@ -291,5 +305,8 @@ int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma)
 		r = 0;
 	}
 	mutex_unlock(&vm->lock);
+	if (r)
+		xvcpu_refuse(r, "mmap of %#llx bytes at slot %llu offset %#llx is outside it",
+			     len, idx, slot_off);
 	return r;
 }

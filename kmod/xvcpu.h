@@ -24,6 +24,12 @@
 #define XVCPU_NR_MEMSLOTS	32
 #define XVCPU_MAX_VCPUS		16
 
+/*
+ * Refuse a request: returns @err, after a rate-limited dmesg line saying
+ * why and naming the caller, so that every bad input can be traced.
+ */
+__printf(2, 3) int xvcpu_refuse(int err, const char *fmt, ...);
+
 /* ---- module-wide (main.c, vmx.c) ---- */
 
 extern struct vmx_caps vmx_caps;
