@@ -212,6 +212,8 @@ static long dev_check_cap(unsigned long cap)
 	case XVCPU_CAP_UNRESTRICTED_GUEST:
 	case XVCPU_CAP_READONLY_MEM:
 	case XVCPU_CAP_IMMEDIATE_EXIT:
+	case XVCPU_CAP_HYPERCALL:
+	case XVCPU_CAP_CPUID:
 		return 1;
 	case XVCPU_CAP_VPID:
 		return vmx_caps.vpid;

@@ -83,22 +83,73 @@ static int handle_io(struct xvcpu_vcpu *vcpu)
 	size = decode_io_exit(q, vcpu->gprs[GPR_RAX], run);
 	if (!size)
 		return handle_unhandled(vcpu);
-	if (run->io.direction == XVCPU_IO_IN)
+	if (run->io.direction == XVCPU_IO_IN) {
+		vcpu->pending = PENDING_IO_IN;
 		vcpu->pending_in_size = size;
+	}
 	vmcs_skip_instruction();
 	return 0;
 }
 
-/* Load the value userspace supplied for an IN into AL, AX or EAX. */
-void xvcpu_complete_io_in(struct xvcpu_vcpu *vcpu)
+/*
+ * What userspace supplied for the exit it handled goes into the guest's
+ * registers: the value of an IN into AL, AX or EAX, a hypercall's result
+ * into RAX.
+ */
+void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu)
 {
-	unsigned int size = vcpu->pending_in_size;
+	unsigned long *rax = &vcpu->gprs[GPR_RAX];
 
-	if (!size)
-		return;
-	vcpu->pending_in_size = 0;
-	vcpu->gprs[GPR_RAX] = decode_io_in_result(vcpu->gprs[GPR_RAX], size,
-						  vcpu->run->io.data);
+	switch (vcpu->pending) {
+	case PENDING_IO_IN:
+		*rax = decode_io_in_result(*rax, vcpu->pending_in_size,
+					   vcpu->run->io.data);
+		break;
+	case PENDING_HYPERCALL:
+		*rax = vcpu->run->hypercall.ret;
+		break;
+	case PENDING_NONE:
+		break;
+	}
+	vcpu->pending = PENDING_NONE;
+}
+
+/* VMCALL: a hypercall for userspace (XVCPU_EXIT_HYPERCALL) */
+static int handle_vmcall(struct xvcpu_vcpu *vcpu)
+{
+	struct xvcpu_run *run = vcpu->run;
+	const unsigned long *g = vcpu->gprs;
+
+	memset(&run->hypercall, 0, sizeof(run->hypercall));
+	run->exit_reason = XVCPU_EXIT_HYPERCALL;
+	run->hypercall.nr = g[GPR_RAX];
+	run->hypercall.args[0] = g[GPR_RBX];
+	run->hypercall.args[1] = g[GPR_RCX];
+	run->hypercall.args[2] = g[GPR_RDX];
+	run->hypercall.args[3] = g[GPR_RSI];
+	run->hypercall.args[4] = g[GPR_RDI];
+	run->hypercall.args[5] = g[GPR_R8];
+	/* SS.DPL is the CPL (SDM Vol. 3C 27.3.1.2) */
+	run->hypercall.cpl = (vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3;
+	vcpu->pending = PENDING_HYPERCALL;
+	vmcs_skip_instruction();
+	return 0;
+}
+
+/* CPUID: answered in the kernel from the host's values (cpuid.c) */
+static int handle_cpuid(struct xvcpu_vcpu *vcpu)
+{
+	unsigned long *g = vcpu->gprs;
+	u32 regs[4];
+
+	xvcpu_cpuid(vcpu, g[GPR_RAX], g[GPR_RCX], regs);
+	/* CPUID writes the low 32 bits and clears the upper ones */
+	g[GPR_RAX] = regs[0];
+	g[GPR_RBX] = regs[1];
+	g[GPR_RCX] = regs[2];
+	g[GPR_RDX] = regs[3];
+	vmcs_skip_instruction();
+	return 1;
 }
 
 /*
@@ -162,7 +213,9 @@ static const exit_handler_t exit_handlers[] = {
 	[VMX_EXIT_EXCEPTION_NMI]	= handle_exception_nmi,
 	[VMX_EXIT_EXTERNAL_INTERRUPT]	= handle_resume,
 	[VMX_EXIT_TRIPLE_FAULT]		= handle_triple_fault,
+	[VMX_EXIT_CPUID]		= handle_cpuid,
 	[VMX_EXIT_HLT]			= handle_hlt,
+	[VMX_EXIT_VMCALL]		= handle_vmcall,
 	[VMX_EXIT_CR_ACCESS]		= handle_cr_access,
 	[VMX_EXIT_IO_INSTRUCTION]	= handle_io,
 	[VMX_EXIT_EPT_VIOLATION]	= handle_ept_violation,

@@ -312,7 +312,7 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 	struct xvcpu_run *run = vcpu->run;
 	long r;
 
-	xvcpu_complete_io_in(vcpu);
+	xvcpu_complete_pending(vcpu);
 	run->exit_reason = XVCPU_EXIT_UNKNOWN;
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = XVCPU_EXIT_INTR;
@@ -404,8 +404,8 @@ int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	g[GPR_R13] = regs->r13;
 	g[GPR_R14] = regs->r14;
 	g[GPR_R15] = regs->r15;
-	/* A pending IN is dropped: userspace has set the registers itself */
-	vcpu->pending_in_size = 0;
+	/* A pending completion is dropped: userspace set the registers */
+	vcpu->pending = PENDING_NONE;
 
 	preempt_disable();
 	vmcs_load(vcpu);

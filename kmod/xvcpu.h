@@ -133,7 +133,9 @@ struct xvcpu_vcpu {
 	struct xvcpu_run *run;		/* shared with userspace */
 	struct page *run_page;
 
-	u8 pending_in_size;		/* IN to complete on next RUN, 0 if none */
+	/* What the next RUN completes from the run page first */
+	enum { PENDING_NONE, PENDING_IO_IN, PENDING_HYPERCALL } pending;
+	u8 pending_in_size;		/* of the PENDING_IO_IN */
 	struct preempt_notifier preempt;
 };
 
@@ -163,9 +165,12 @@ void vmcs_set_cr0(u64 cr0);
 void vmcs_set_cr4(u64 cr4);
 void vmcs_skip_instruction(void);
 
+/* cpuid.c: the guest's view of CPUID leaf @leaf, subleaf @subleaf. */
+void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *regs);
+
 /* exit.c: > 0 to re-enter the guest, 0 to return to userspace. */
 int xvcpu_handle_exit(struct xvcpu_vcpu *vcpu, u32 exit_reason);
-void xvcpu_complete_io_in(struct xvcpu_vcpu *vcpu);
+void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu);
 
 /* vmenter.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
 int xvcpu_vmenter(unsigned long *gprs, unsigned long launched);

@@ -120,6 +120,30 @@ GUEST_ASM(
 "	hlt\n");
 extern char code_vmcall[], code_vmcall_end[];
 
+/* RDMSR of an MSR nobody has: always an exit xvcpu leaves to userspace */
+GUEST_ASM(
+"code_rdmsr:\n"
+"	mov $0x4b564d99, %ecx\n"
+"	rdmsr\n"
+"	hlt\n");
+extern char code_rdmsr[];
+
+/* CPUID leaf 0x40000000 and leaf 1, results stored for the host */
+GUEST_ASM(
+"code_cpuid:\n"
+"	mov $0x40000000, %eax\n"
+"	cpuid\n"
+"	mov %ebx, cpuid_sig(%rip)\n"
+"	mov %ecx, cpuid_sig+4(%rip)\n"
+"	mov %edx, cpuid_sig+8(%rip)\n"
+"	mov $1, %eax\n"
+"	cpuid\n"
+"	mov %ecx, cpuid_1_ecx(%rip)\n"
+"	hlt\n");
+extern char code_cpuid[];
+char cpuid_sig[12];
+uint32_t cpuid_1_ecx;
+
 static uint64_t addr(const void *p)
 {
 	return (uintptr_t)p;
@@ -415,24 +439,73 @@ TEST_F(vm, invalid_guest_state_fails_entry)
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
 }
 
+#define EXIT_REASON_RDMSR		31
+
 TEST_F(vm, unhandled_exit_is_internal_error)
 {
 	struct xvcpu_run *run = self->run;
 	struct xvcpu_exit_info info;
 
-	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_vmcall)));
+	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_rdmsr)));
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_INTERNAL_ERROR);
 	EXPECT_EQ(XVCPU_INTERNAL_UNHANDLED_EXIT, run->internal.suberror);
 	ASSERT_EQ(8, run->internal.ndata);
-	EXPECT_EQ(EXIT_REASON_VMCALL, run->internal.data[0]);
-	EXPECT_EQ(3, run->internal.data[6]);	/* VMCALL is 3 bytes */
-	EXPECT_EQ(addr(code_vmcall), run->internal.data[7]);
+	EXPECT_EQ(EXIT_REASON_RDMSR, run->internal.data[0]);
+	EXPECT_EQ(2, run->internal.data[6]);	/* RDMSR is 2 bytes */
+	/* RIP at the RDMSR, after the 5-byte MOV */
+	EXPECT_EQ(addr(code_rdmsr) + 5, run->internal.data[7]);
 
 	get_info(_metadata, self->vcpu, &info);
-	EXPECT_EQ(EXIT_REASON_VMCALL, info.exit_reason);
+	EXPECT_EQ(EXIT_REASON_RDMSR, info.exit_reason);
 	EXPECT_EQ(run->internal.data[0], info.exit_reason);
 	EXPECT_EQ(run->internal.data[1], info.exit_qualification);
 	EXPECT_EQ(run->internal.data[6], info.instruction_len);
+}
+
+TEST_F(vm, vmcall_is_a_hypercall)
+{
+	struct xvcpu_run *run = self->run;
+	struct xvcpu_regs regs;
+
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	regs.rip = addr(code_vmcall);
+	regs.rax = 42;
+	regs.rbx = 1;
+	regs.rcx = 2;
+	regs.rdx = 3;
+	regs.rsi = 4;
+	regs.rdi = 5;
+	regs.r8 = 6;
+	ASSERT_EQ(0, xvcpu_set_regs(self->vcpu, &regs));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HYPERCALL);
+	EXPECT_EQ(42, run->hypercall.nr);
+	EXPECT_EQ(1, run->hypercall.args[0]);
+	EXPECT_EQ(2, run->hypercall.args[1]);
+	EXPECT_EQ(3, run->hypercall.args[2]);
+	EXPECT_EQ(4, run->hypercall.args[3]);
+	EXPECT_EQ(5, run->hypercall.args[4]);
+	EXPECT_EQ(6, run->hypercall.args[5]);
+	EXPECT_EQ(0, run->hypercall.cpl);
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ(addr(code_vmcall_end), regs.rip);
+
+	/* The result lands in RAX on the next entry, which then halts. */
+	run->hypercall.ret = 0x1234567890abcdefULL;
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ(0x1234567890abcdefULL, regs.rax);
+}
+
+TEST_F(vm, cpuid_is_answered_in_the_kernel)
+{
+	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_cpuid)));
+	/* No exit reaches userspace before the HLT */
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
+	EXPECT_EQ(0, memcmp(&GUEST_VAR(self->t, cpuid_sig), "xvcpuxvcpu\0\0", 12));
+	/* the hypervisor bit is set, VMX (bit 5) and XSAVE (bit 26) hidden */
+	EXPECT_TRUE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 31));
+	EXPECT_FALSE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 5));
+	EXPECT_FALSE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 26));
 }
 
 /*

@@ -41,6 +41,8 @@
 #define XVCPU_CAP_MAX_MEMORY_MB		6	/* guest memory per VM, MiB */
 #define XVCPU_CAP_READONLY_MEM		7	/* 1: XVCPU_MEM_READONLY works */
 #define XVCPU_CAP_IMMEDIATE_EXIT	8	/* 1: xvcpu_run.immediate_exit works */
+#define XVCPU_CAP_HYPERCALL		9	/* 1: VMCALL exits as XVCPU_EXIT_HYPERCALL */
+#define XVCPU_CAP_CPUID		10	/* 1: CPUID is answered in the kernel */
 
 /* ---- VM fd ---- */
 
@@ -151,6 +153,7 @@ struct xvcpu_exit_info {
 #define XVCPU_EXIT_FAIL_ENTRY		5	/* VM entry failed: see fail_entry */
 #define XVCPU_EXIT_INTERNAL_ERROR	6	/* unhandled exit: see internal */
 #define XVCPU_EXIT_INTR			7	/* RUN returned -EINTR */
+#define XVCPU_EXIT_HYPERCALL		8	/* VMCALL: see hypercall */
 
 #define XVCPU_IO_IN			0
 #define XVCPU_IO_OUT			1
@@ -195,6 +198,19 @@ struct xvcpu_run {
 			__u8  linear_valid;
 			__u8  pad[3];
 		} mmio;
+		/*
+		 * XVCPU_EXIT_HYPERCALL: the guest executed VMCALL.  nr is
+		 * its RAX, args its RBX, RCX, RDX, RSI, RDI and R8; cpl the
+		 * privilege level it ran at.  RIP already points past the
+		 * VMCALL; the next XVCPU_RUN loads ret into RAX.
+		 */
+		struct {
+			__u64 nr;
+			__u64 args[6];
+			__u64 ret;
+			__u8  cpl;
+			__u8  pad[7];
+		} hypercall;
 		/* XVCPU_EXIT_FAIL_ENTRY (SDM Vol. 3C 27.8) */
 		struct {
 			__u64 hardware_entry_failure_reason;	/* exit reason */
