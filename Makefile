@@ -20,7 +20,7 @@ PAYLOAD		:= $(BUILD)/payload
 CC		?= gcc
 USER_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11 -I$(TOP)
 
-.PHONY: all deps module tools unit run check lint clean
+.PHONY: all deps module tools unit run check lint clean bench
 
 all: module tools
 
@@ -46,6 +46,11 @@ run: module tools
 
 check: unit module tools
 	$(TOP)/tools/vm/check.sh
+
+# xvcpu against KVM in the emulated-VMX machine (tools/bench, tools/vm/bench.sh)
+bench: module
+	$(MAKE) -C $(TOP)/tools/bench payload
+	$(TOP)/tools/vm/bench.sh
 
 lint: deps
 	$(TOP)/tools/vm/build-module.sh lint
