@@ -64,6 +64,7 @@ TEST(caps_sensible)
 	static const unsigned long bool_caps[] = {
 		XVCPU_CAP_EPT, XVCPU_CAP_UNRESTRICTED_GUEST, XVCPU_CAP_VPID,
 		XVCPU_CAP_READONLY_MEM, XVCPU_CAP_IMMEDIATE_EXIT,
+		XVCPU_CAP_HYPERCALL, XVCPU_CAP_CPUID,
 	};
 	unsigned int i;
 	int fd, v;
@@ -81,6 +82,9 @@ TEST(caps_sensible)
 	}
 	/* Guest memory is mapped in EPT: there is no other way in the ABI. */
 	EXPECT_EQ(1, ioctl(fd, XVCPU_CHECK_CAP, XVCPU_CAP_EPT));
+	/* exit_test checks both behaviours */
+	EXPECT_EQ(1, ioctl(fd, XVCPU_CHECK_CAP, XVCPU_CAP_HYPERCALL));
+	EXPECT_EQ(1, ioctl(fd, XVCPU_CHECK_CAP, XVCPU_CAP_CPUID));
 
 	v = ioctl(fd, XVCPU_CHECK_CAP, XVCPU_CAP_MAX_VCPUS);
 	EXPECT_LE(1, v);
@@ -97,7 +101,7 @@ TEST(caps_sensible)
 TEST(unknown_cap_is_zero)
 {
 	static const unsigned long unknown[] = {
-		0, XVCPU_CAP_IMMEDIATE_EXIT + 1, 0x1000, 1UL << 32, ~0UL,
+		0, XVCPU_CAP_CPUID + 1, 0x1000, 1UL << 32, ~0UL,
 	};
 	unsigned int i;
 	int fd;

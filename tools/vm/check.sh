@@ -5,8 +5,9 @@
 # Bochs (emulated VMX, 2 CPUs; two machines at a time), then the refusal
 # test in QEMU TCG (no VMX).  Prints each run's output, a summary with
 # wall times, and last "N passed, N failed" counting the subtests of all
-# runs (subtests never reported count as failed; a run that fails without
-# a failed subtest counts as one failure).
+# runs: the test cases of each selftest binary, the steps around them
+# (subtests never reported count as failed; a run that fails without a
+# failed subtest counts as one failure).
 #
 # Environment: XVCPU_MACHINE (default bochs), XVCPU_TIMEOUT (seconds per
 # selftest run, default 2400), XVCPU_JOBS (parallel machines, default 2).
@@ -77,6 +78,15 @@ for name in "${runs[@]}"; do
 	fi
 	if ((rc != 0 && f == 0)); then
 		f=1
+	fi
+	# Count test cases: a selftest binary's own TAP lines ("# ok N")
+	# stand for it, plus the outer steps that are not binaries.
+	ip=$(grep -c '^# ok [0-9]' "$out" || true)
+	ifl=$(grep -c '^# not ok [0-9]' "$out" || true)
+	if ((ip + ifl > 0)); then
+		steps=$(grep -cE '^ok [0-9]+ .*: (insmod|rmmod)$' "$out" || true)
+		p=$((ip + steps))
+		f=$((f + ifl))
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
