@@ -58,6 +58,10 @@ static int check_exit(const struct bench_op *op, const struct bench_exit *exit,
 			 exit->addr != BENCH_MMIO_GPA)
 			snprintf(why, len, "MMIO exit at %#llx",
 				 (unsigned long long)exit->addr);
+		else if (exit->kind == BENCH_EXIT_HYPERCALL &&
+			 exit->nr != BENCH_HC_NR)
+			snprintf(why, len, "hypercall %llu",
+				 (unsigned long long)exit->nr);
 		else
 			return 0;
 		return -EPROTO;
@@ -183,21 +187,26 @@ const struct bench_op bench_ops[] = {
 	}, {
 		.name = "mmio-write",
 		.label = "MMIO write exit to userspace",
-		.note = "xvcpu does not decode: the VMM moves RIP past the known 4-byte instruction (GET_REGS + SET_REGS); KVM decodes and completes it itself",
+		.note = "xvcpu does not decode: the VMM moves RIP past the "
+			"known 4-byte instruction (GET_REGS + SET_REGS); "
+			"KVM decodes and completes it itself",
 		.measure = measure_exits, .entry = guest_mmio,
 		.expect = BENCH_EXIT_MMIO,
 		.iters = 200, .warmup = 2, .runs = 15,
 	}, {
 		.name = "cpuid",
 		.label = "CPUID exit handled in the kernel",
-		.note = "timed by the guest with RDTSC (no exit) around 200 CPUIDs",
+		.note = "timed by the guest with RDTSC (no exit) around "
+			"200 CPUIDs, 3 loop instructions each",
 		.measure = measure_guest_cpuid, .entry = guest_cpuid,
 		.expect = BENCH_EXIT_IO,
 		.iters = 1, .warmup = 2, .runs = 15,
 	}, {
 		.name = "vmcall",
 		.label = "VMCALL exit to userspace",
-		.note = "KVM: KVM_HC_MAP_GPA_RANGE with KVM_CAP_EXIT_HYPERCALL, the hypercall KVM hands to userspace",
+		.note = "KVM: KVM_HC_MAP_GPA_RANGE with "
+			"KVM_CAP_EXIT_HYPERCALL, the hypercall KVM hands to "
+			"userspace",
 		.measure = measure_exits, .entry = guest_vmcall,
 		.expect = BENCH_EXIT_HYPERCALL,
 		.iters = 200, .warmup = 2, .runs = 15,
@@ -210,13 +219,15 @@ const struct bench_op bench_ops[] = {
 	}, {
 		.name = "map-1g",
 		.label = "map 1 GiB (set-memory-region)",
-		.note = "xvcpu allocates, zeroes and maps every page in the ioctl; KVM only records the region (pages come at first touch)",
+		.note = "xvcpu allocates, zeroes and maps every page in the "
+			"ioctl; KVM only records the region (pages come at "
+			"first touch)",
 		.measure = measure_map,
 		.iters = 1, .warmup = 1, .runs = 5,
 	},
 };
 
-const unsigned int bench_nr_ops = sizeof(bench_ops) / sizeof(bench_ops[0]);
+const unsigned int bench_nr_ops = ARRAY_SIZE(bench_ops);
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -225,13 +236,11 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void print_stats(const struct bench_op *op, double *v, unsigned int n)
+/* Sorts @v; returns the median. */
+static double median(double *v, unsigned int n)
 {
-	double median;
-
 	qsort(v, n, sizeof(*v), cmp_double);
-	median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	printf("%s %.1f %.1f %.1f %u\n", op->name, median, v[0], v[n - 1], n);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /*
@@ -259,9 +268,12 @@ static int bench_op(const struct bench_backend *b, const struct bench_op *op)
 		b->vm_destroy();
 
 	if (!r) {
-		print_stats(op, ticks, n);
+		double med = median(ticks, n);
+
+		printf("%s %.1f %.1f %.1f %u\n", op->name, med, ticks[0],
+		       ticks[n - 1], n);
 		fprintf(stderr, "xvcpu-bench: %s: %s: %.0f ticks\n", b->name,
-			op->name, ticks[n / 2]);
+			op->name, med);
 		return 0;
 	}
 	if (r == BENCH_UNSUPPORTED) {

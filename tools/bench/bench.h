@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* guest.S: the flat real-mode image and its entry points */
 extern const uint8_t guest_start[], guest_end[];
 extern const uint8_t guest_out[], guest_hlt[], guest_mmio[];
@@ -40,7 +42,7 @@ enum bench_exit_kind {
 	BENCH_EXIT_IO,		/* OUT: port, data */
 	BENCH_EXIT_HLT,
 	BENCH_EXIT_MMIO,	/* addr */
-	BENCH_EXIT_HYPERCALL,	/* VMCALL reached the VMM */
+	BENCH_EXIT_HYPERCALL,	/* VMCALL reached the VMM: nr */
 	BENCH_EXIT_UNHANDLED,	/* the module gave up on this exit */
 	BENCH_EXIT_OTHER,	/* anything else: a failure */
 };
@@ -50,6 +52,7 @@ struct bench_exit {
 	uint16_t port;
 	uint32_t data;
 	uint64_t addr;
+	uint64_t nr;		/* hypercall number */
 	char what[120];		/* for UNHANDLED and OTHER: what happened */
 };
 

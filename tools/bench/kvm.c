@@ -73,7 +73,8 @@ static void k_vm_destroy(void)
 		munmap(mem, mem_size);
 	run = MAP_FAILED;
 	mem = MAP_FAILED;
-	vcpu_fd = vm_fd = -1;
+	vcpu_fd = -1;
+	vm_fd = -1;
 }
 
 static int k_vm_create(uint64_t size)
@@ -170,6 +171,7 @@ static int k_run(struct bench_exit *exit)
 	case KVM_EXIT_HYPERCALL:
 		/* KVM puts ret into RAX on the next KVM_RUN */
 		exit->kind = BENCH_EXIT_HYPERCALL;
+		exit->nr = run->hypercall.nr;
 		run->hypercall.ret = 0;
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:

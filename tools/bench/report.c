@@ -14,7 +14,6 @@
 #include "bench.h"
 
 #define MAX_OPS		16
-#define MAX(a, b)	((a) > (b) ? (a) : (b))
 
 struct result {
 	bool seen;
@@ -23,6 +22,11 @@ struct result {
 	unsigned int runs;
 	char why[200];		/* when not measured */
 };
+
+static unsigned int max_u(unsigned int a, unsigned int b)
+{
+	return a > b ? a : b;
+}
 
 static int op_index(const char *name)
 {
@@ -85,17 +89,17 @@ static void format(char *buf, size_t len, const struct result *r)
 		snprintf(buf, len, "n/a");
 }
 
-static void header(int width)
+static void header(unsigned int width)
 {
 	struct utsname u;
 
 	uname(&u);
 	printf("xvcpu vs KVM, Linux %s, %d CPU(s)\n", u.release,
 	       get_nprocs());
-	printf("TSC ticks per operation: median [min-max] over the runs kept (warm-up runs discarded).\n");
-	printf("In the emulated-VMX machine (Bochs) the TSC advances about one tick per\n");
-	printf("emulated instruction: these are path lengths, deterministic, not\n");
-	printf("wall-clock times.\n\n");
+	printf("TSC ticks per operation: median [min-max] of the runs kept\n");
+	printf("(warm-up runs discarded).  In the emulated-VMX machine (Bochs)\n");
+	printf("the TSC advances about one tick per emulated instruction: these\n");
+	printf("are path lengths, deterministic, not wall-clock times.\n\n");
 	printf("%-36s %*s %*s %5s %9s\n", "operation", width, "xvcpu", width,
 	       "KVM", "runs", "xvcpu/KVM");
 }
@@ -107,7 +111,7 @@ int bench_report(const char *xvcpu_file, const char *kvm_file,
 	char xs[64], ks[64], ratio[16];
 	bool have_worst = false;
 	double worst = 0;
-	int width = 16;
+	unsigned int width = 16;
 	FILE *out = NULL;
 	unsigned int i;
 
@@ -126,7 +130,7 @@ int bench_report(const char *xvcpu_file, const char *kvm_file,
 	for (i = 0; i < bench_nr_ops; i++) {
 		format(xs, sizeof(xs), &x[i]);
 		format(ks, sizeof(ks), &k[i]);
-		width = MAX(width, (int)MAX(strlen(xs), strlen(ks)));
+		width = max_u(width, max_u(strlen(xs), strlen(ks)));
 	}
 	header(width);
 	for (i = 0; i < bench_nr_ops; i++) {
@@ -143,7 +147,7 @@ int bench_report(const char *xvcpu_file, const char *kvm_file,
 		else
 			snprintf(ratio, sizeof(ratio), "n/a");
 		printf("%-36s %*s %*s %5u %9s\n", op->label, width, xs, width,
-		       ks, MAX(x[i].runs, k[i].runs), ratio);
+		       ks, max_u(x[i].runs, k[i].runs), ratio);
 		if (out) {
 			fprintf(out, "%s ", op->name);
 			fprintf(out, x[i].measured ? "%.1f " : "n/a ",

@@ -78,9 +78,9 @@ static int x_set_entry(uint64_t rip)
 	return 0;
 }
 
-static const char *vmx_exit_name(uint64_t reason)
+static const char *vmx_exit_name(unsigned int basic_reason)
 {
-	switch (reason & VMX_EXIT_REASON_BASIC_MASK) {
+	switch (basic_reason) {
 	case VMX_EXIT_CPUID:
 		return "CPUID";
 	case VMX_EXIT_VMCALL:
@@ -93,6 +93,7 @@ static const char *vmx_exit_name(uint64_t reason)
 static int x_run(struct bench_exit *exit)
 {
 	struct xvcpu_run *run = vcpu->run;
+	unsigned int basic;
 
 	memset(exit, 0, sizeof(*exit));
 	if (xvcpu_vcpu_run(vcpu))
@@ -111,23 +112,23 @@ static int x_run(struct bench_exit *exit)
 		exit->kind = BENCH_EXIT_MMIO;
 		exit->addr = run->mmio.phys_addr;
 		break;
-#ifdef XVCPU_EXIT_HYPERCALL
 	case XVCPU_EXIT_HYPERCALL:
+		/* xvcpu puts ret into RAX on the next XVCPU_RUN */
 		exit->kind = BENCH_EXIT_HYPERCALL;
+		exit->nr = run->hypercall.nr;
+		run->hypercall.ret = 0;
 		break;
-#endif
-	case XVCPU_EXIT_INTERNAL_ERROR:
-		if (run->internal.suberror == XVCPU_INTERNAL_UNHANDLED_EXIT) {
+	default:
+		if (run->exit_reason == XVCPU_EXIT_INTERNAL_ERROR &&
+		    run->internal.suberror == XVCPU_INTERNAL_UNHANDLED_EXIT) {
+			basic = run->internal.data[0] &
+				VMX_EXIT_REASON_BASIC_MASK;
 			exit->kind = BENCH_EXIT_UNHANDLED;
 			snprintf(exit->what, sizeof(exit->what),
-				 "%s exit (reason %llu) not handled: it reaches userspace as XVCPU_EXIT_INTERNAL_ERROR",
-				 vmx_exit_name(run->internal.data[0]),
-				 (unsigned long long)(run->internal.data[0] &
-						      VMX_EXIT_REASON_BASIC_MASK));
+				 "%s exit (reason %u) not handled: it reaches userspace as XVCPU_EXIT_INTERNAL_ERROR",
+				 vmx_exit_name(basic), basic);
 			break;
 		}
-		/* fall through */
-	default:
 		exit->kind = BENCH_EXIT_OTHER;
 		snprintf(exit->what, sizeof(exit->what), "exit %s (%u)",
 			 xvcpu_exit_name(run->exit_reason), run->exit_reason);

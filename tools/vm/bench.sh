@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make bench": boot the 6.12 kernel once in Bochs (1 CPU, 3 GiB: the
+# "make bench": boot the 6.12 kernel once in Bochs (1 CPU, 2 GiB: the
 # benchmark maps 1 GiB of guest memory), run xvcpu-bench under xvcpu and
 # under KVM (guest-bench.sh), print the table and write
 # build/bench/results.txt ("NAME XVCPU KVM RATIO" per operation).  The
@@ -22,7 +22,7 @@ rm -f "$OUT/results.txt"
 # The console streams by; the table comes once, at the end.
 set +e
 "$VM/boot.sh" --kernel "$kver" --machine bochs --cpus "${XVCPU_CPUS:-1}" \
-	--mem 3072 --guest-script "$VM/guest-bench.sh" \
+	--mem 2048 --guest-script "$VM/guest-bench.sh" \
 	--payload "$OUT/payload" --timeout "${XVCPU_TIMEOUT:-900}" \
 	--log "$log" | grep -v '^XVCPU-BENCH'
 rc=${PIPESTATUS[0]}
