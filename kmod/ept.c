@@ -125,7 +125,10 @@ int ept_map_page(struct ept *ept, u64 gpa, u64 hpa, int level, u64 prot)
 	return 0;
 }
 
-/* The leaf entry for @gpa and its level, or NULL. */
+/*
+ * The leaf entry for @gpa and its level, or NULL with the level of the
+ * entry found not present.
+ */
 static u64 *ept_leaf(const struct ept *ept, u64 gpa, int *level)
 {
 	u64 *table = ept->root;
@@ -134,8 +137,10 @@ static u64 *ept_leaf(const struct ept *ept, u64 gpa, int *level)
 	for (l = 4; l >= 1; l--) {
 		u64 *e = &table[ept_index(gpa, l)];
 
-		if (!ept_present(*e))
+		if (!ept_present(*e)) {
+			*level = l;
 			return NULL;
+		}
 		if (l == 1 || (*e & EPT_LARGE_PAGE)) {
 			*level = l;
 			return e;
@@ -158,7 +163,7 @@ unsigned long ept_unmap_range(struct ept *ept, u64 gpa, u64 size)
 			WRITE_ONCE(*e, 0);
 			n++;
 		}
-		/* Step to the next page of the size found (or 4 KiB). */
+		/* Step past the leaf, or past the range nothing maps */
 		gpa = (gpa & ~(ept_page_size(level) - 1)) + ept_page_size(level);
 	}
 	return n;

@@ -192,13 +192,22 @@ static int handle_cr_access(struct xvcpu_vcpu *vcpu)
 	return 1;
 }
 
-/* Guest-physical access without memory, or a write to read-only memory */
+/*
+ * An access EPT does not allow: to a page not mapped yet (the run loop
+ * backs it if a slot holds it, else it is MMIO), or a write to read-only
+ * memory (MMIO).  The run page is filled for the MMIO case either way.
+ */
 static int handle_ept_violation(struct xvcpu_vcpu *vcpu)
 {
-	decode_ept_violation(vmcs_read(VMCS_EXIT_QUALIFICATION),
-			     vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS),
-			     vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), vcpu->run);
-	return 0;
+	unsigned long q = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+
+	decode_ept_violation(q, gpa, vmcs_read(VMCS_GUEST_LINEAR_ADDRESS),
+			     vcpu->run);
+	if (q & VMX_EPT_VIOL_ENTRY_RWX)
+		return 0;
+	vcpu->fault_gpa = gpa;
+	return XVCPU_EXIT_NEEDS_PAGE;
 }
 
 static int handle_ept_misconfig(struct xvcpu_vcpu *vcpu)

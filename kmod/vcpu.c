@@ -307,6 +307,22 @@ static int vcpu_entry_failed(struct xvcpu_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * Give the guest the page it touched first: > 0 to re-enter, 0 for the
+ * MMIO exit already in the run page (no slot holds the address).
+ */
+static int vcpu_populate(struct xvcpu_vcpu *vcpu)
+{
+	int r = xvcpu_vm_populate(vcpu->vm, vcpu->fault_gpa);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return xvcpu_refuse(r, "vCPU %u: no page for guest-physical %#llx",
+				    vcpu->id, vcpu->fault_gpa);
+	return 1;
+}
+
 int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 {
 	struct xvcpu_run *run = vcpu->run;
@@ -336,6 +352,8 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 		else if (r >= 0)
 			r = xvcpu_handle_exit(vcpu, r);
 		preempt_enable();
+		if (r == XVCPU_EXIT_NEEDS_PAGE)
+			r = vcpu_populate(vcpu);
 		if (r == -EAGAIN)
 			continue;
 		if (r <= 0)

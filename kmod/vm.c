@@ -58,15 +58,14 @@ struct xvcpu_vm *xvcpu_vm_create(void)
 	return vm;
 }
 
-static void vm_free_slot_pages(struct xvcpu_slot *slot, unsigned long n)
+static void vm_free_slot_pages(struct xvcpu_slot *slot)
 {
+	struct page *page;
 	unsigned long i;
 
-	for (i = 0; i < n; i++)
-		if (slot->pages[i])
-			xvcpu_free_page(slot->pages[i]);
-	kvfree(slot->pages);
-	slot->pages = NULL;
+	xa_for_each(&slot->pages, i, page)
+		xvcpu_free_page(page);
+	xa_destroy(&slot->pages);
 }
 
 void xvcpu_vm_put(struct xvcpu_vm *vm)
@@ -83,7 +82,7 @@ void xvcpu_vm_put(struct xvcpu_vm *vm)
 	vmx_invept_all_cpus(vm->eptp);
 	for (i = 0; i < XVCPU_NR_MEMSLOTS; i++)
 		if (vm->slots[i].used)
-			vm_free_slot_pages(&vm->slots[i], vm->slots[i].npages);
+			vm_free_slot_pages(&vm->slots[i]);
 	ept_destroy(&vm->ept);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
@@ -92,52 +91,114 @@ void xvcpu_vm_put(struct xvcpu_vm *vm)
 
 #define SZ_2M_PAGES	(SZ_2M >> PAGE_SHIFT)
 
-/*
- * Back [gpa, gpa + size) with zeroed pages and map them in EPT: a 2 MiB
- * leaf wherever the guest range is 2 MiB aligned and a physically
- * contiguous 2 MiB block can be had, 4 KiB leaves elsewhere.
- */
-static int vm_populate_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot,
-			    u64 prot)
+static struct xvcpu_slot *vm_find_slot(struct xvcpu_vm *vm, u64 gpa)
 {
-	unsigned long i = 0, j;
-	int r;
+	int i;
 
-	while (i < slot->npages) {
-		u64 gpa = slot->gpa + ((u64)i << PAGE_SHIFT);
-		struct page *page = NULL;
+	for (i = 0; i < XVCPU_NR_MEMSLOTS; i++) {
+		struct xvcpu_slot *s = &vm->slots[i];
 
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		cond_resched();
-
-		if (vmx_caps.ept_2mb && IS_ALIGNED(gpa, SZ_2M) &&
-		    slot->npages - i >= SZ_2M_PAGES)
-			page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					   __GFP_NOWARN | __GFP_NORETRY,
-					   get_order(SZ_2M));
-		if (page) {
-			/* 512 independent pages, so each can be mmapped */
-			split_page(page, get_order(SZ_2M));
-			for (j = 0; j < SZ_2M_PAGES; j++)
-				slot->pages[i + j] = page + j;
-			atomic_long_add(SZ_2M_PAGES, &xvcpu_stats.pages);
-			r = ept_map_page(&vm->ept, gpa, page_to_phys(page),
-					 EPT_LEVEL_2M, prot);
-			i += SZ_2M_PAGES;
-		} else {
-			page = xvcpu_alloc_page();
-			if (!page)
-				return -ENOMEM;
-			slot->pages[i] = page;
-			r = ept_map_page(&vm->ept, gpa, page_to_phys(page),
-					 EPT_LEVEL_4K, prot);
-			i++;
-		}
-		if (r)
-			return r;
+		if (s->used && gpa >= s->gpa && gpa - s->gpa < s->size)
+			return s;
 	}
-	return 0;
+	return NULL;
+}
+
+/* The page at index @i of @slot, allocated zeroed if new.  vm->lock held. */
+static struct page *slot_get_page(struct xvcpu_slot *slot, unsigned long i)
+{
+	struct page *page = xa_load(&slot->pages, i);
+
+	if (page)
+		return page;
+	page = xvcpu_alloc_page();
+	if (!page)
+		return NULL;
+	if (xa_err(xa_store(&slot->pages, i, page, GFP_KERNEL_ACCOUNT))) {
+		xvcpu_free_page(page);
+		return NULL;
+	}
+	return page;
+}
+
+static u64 slot_prot(const struct xvcpu_slot *slot)
+{
+	if (slot->flags & XVCPU_MEM_READONLY)
+		return EPT_READ | EPT_EXEC;
+	return EPT_RWX;
+}
+
+/*
+ * Back the whole 2 MiB page of @slot at index @first (2 MiB aligned in
+ * guest-physical space, inside the slot, nothing of it allocated yet) with
+ * one physically contiguous block and map it with one EPT leaf.  Returns
+ * false if that cannot be done; then 4 KiB pages serve.
+ */
+static bool slot_map_2m(struct xvcpu_vm *vm, struct xvcpu_slot *slot,
+			unsigned long first)
+{
+	u64 gpa = slot->gpa + ((u64)first << PAGE_SHIFT);
+	struct page *page;
+	unsigned long i = first;
+	unsigned long j;
+
+	if (!vmx_caps.ept_2mb || !IS_ALIGNED(gpa, SZ_2M) ||
+	    first + SZ_2M_PAGES > slot->npages ||
+	    xa_find(&slot->pages, &i, first + SZ_2M_PAGES - 1, XA_PRESENT))
+		return false;
+	page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+			   __GFP_NORETRY, get_order(SZ_2M));
+	if (!page)
+		return false;
+	/* 512 independent pages, so each can be mapped into the VMM */
+	split_page(page, get_order(SZ_2M));
+	atomic_long_add(SZ_2M_PAGES, &xvcpu_stats.pages);
+	for (j = 0; j < SZ_2M_PAGES; j++) {
+		if (xa_err(xa_store(&slot->pages, first + j, page + j,
+				    GFP_KERNEL_ACCOUNT)))
+			goto undo;
+	}
+	if (ept_map_page(&vm->ept, gpa, page_to_phys(page), EPT_LEVEL_2M,
+			 slot_prot(slot)))
+		goto undo;
+	return true;
+undo:
+	for (j = 0; j < SZ_2M_PAGES; j++) {
+		xa_erase(&slot->pages, first + j);
+		xvcpu_free_page(page + j);
+	}
+	return false;
+}
+
+int xvcpu_vm_populate(struct xvcpu_vm *vm, u64 gpa)
+{
+	struct xvcpu_slot *slot;
+	struct page *page;
+	unsigned long i;
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	slot = vm_find_slot(vm, gpa);
+	if (!slot) {
+		r = -ENOENT;
+		goto out;
+	}
+	i = (gpa - slot->gpa) >> PAGE_SHIFT;
+	if (slot_map_2m(vm, slot, ALIGN_DOWN(i, SZ_2M_PAGES)))
+		goto out;
+	page = slot_get_page(slot, i);
+	if (!page) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = ept_map_page(&vm->ept, gpa & PAGE_MASK, page_to_phys(page),
+			 EPT_LEVEL_4K, slot_prot(slot));
+	/* Mapped already: another vCPU was faster */
+	if (r == -EEXIST)
+		r = 0;
+out:
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 static bool vm_overlaps(struct xvcpu_vm *vm, u64 gpa, u64 size)
@@ -164,7 +225,7 @@ static int vm_delete_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot)
 	ept_unmap_range(&vm->ept, slot->gpa, slot->size);
 	/* Running vCPUs take the IPI as an exit and flush before re-entry */
 	vmx_invept_all_cpus(vm->eptp);
-	vm_free_slot_pages(slot, slot->npages);
+	vm_free_slot_pages(slot);
 	vm->mem_bytes -= slot->size;
 	memset(slot, 0, sizeof(*slot));
 	return 0;
@@ -175,7 +236,6 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 {
 	u64 limit = (u64)xvcpu_max_memory_mb << 20;
 	struct xvcpu_slot *slot;
-	u64 prot;
 	int r;
 
 	if (mr->slot >= XVCPU_NR_MEMSLOTS)
@@ -216,27 +276,13 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 		goto out;
 	}
 
+	/* Pages come when first touched: see xvcpu_vm_populate() */
 	slot->npages = mr->memory_size >> PAGE_SHIFT;
-	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
-			       GFP_KERNEL_ACCOUNT);
-	r = -ENOMEM;
-	if (!slot->pages)
-		goto out;
+	xa_init(&slot->pages);
 	slot->gpa = mr->guest_phys_addr;
 	slot->size = mr->memory_size;
 	slot->flags = mr->flags;
-	prot = EPT_READ | EPT_EXEC;
-	if (!(mr->flags & XVCPU_MEM_READONLY))
-		prot |= EPT_WRITE;
-
-	r = vm_populate_slot(vm, slot, prot);
-	if (r) {
-		ept_unmap_range(&vm->ept, slot->gpa, slot->size);
-		vmx_invept_all_cpus(vm->eptp);
-		vm_free_slot_pages(slot, slot->npages);
-		memset(slot, 0, sizeof(*slot));
-		goto out;
-	}
+	r = 0;
 	slot->used = true;
 	vm->mem_bytes += slot->size;
 	mr->mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr->slot);
@@ -263,16 +309,22 @@ static void vm_mem_close(struct vm_area_struct *vma)
 
 static vm_fault_t vm_mem_fault(struct vm_fault *vmf)
 {
+	struct xvcpu_vm *vm = vmf->vma->vm_file->private_data;
 	struct xvcpu_slot *slot = vmf->vma->vm_private_data;
 	/* The file offset of the page, less the slot's base offset */
 	unsigned long i = vmf->pgoff &
 		((XVCPU_MMAP_SLOT_OFFSET(1) >> PAGE_SHIFT) - 1);
-	struct page *page;
+	struct page *page = NULL;
 
 	if (i >= slot->npages)
 		return VM_FAULT_SIGBUS;
-	page = slot->pages[i];
-	get_page(page);
+	mutex_lock(&vm->lock);
+	page = slot_get_page(slot, i);
+	if (page)
+		get_page(page);
+	mutex_unlock(&vm->lock);
+	if (!page)
+		return VM_FAULT_OOM;
 	vmf->page = page;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <linux/preempt.h>
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/xarray.h>
 
 #include "../uapi/xvcpu.h"
 #include "caps.h"
@@ -61,13 +62,18 @@ void vmx_vpid_free(int vpid);
 
 /* ---- VM (vm.c) ---- */
 
+/*
+ * A memory slot.  Its pages are allocated (zeroed) when first touched, by
+ * the guest (EPT violation) or through the VMM's mapping (page fault),
+ * and kept in @pages by page index until the slot is deleted.
+ */
 struct xvcpu_slot {
 	bool used;
 	u32 flags;
 	u64 gpa;
 	u64 size;
 	unsigned long npages;
-	struct page **pages;
+	struct xarray pages;	/* under vm->lock */
 	atomic_t mmaps;		/* live VMAs of this slot */
 };
 
@@ -89,6 +95,11 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 			       struct xvcpu_memory_region *mr);
 struct vm_area_struct;
 int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma);
+/*
+ * Back the guest-physical page at @gpa and map it in EPT.  -ENOENT if no
+ * slot holds @gpa (MMIO), -ENOMEM if no page could be had.
+ */
+int xvcpu_vm_populate(struct xvcpu_vm *vm, u64 gpa);
 
 /* ---- vCPU (vcpu.c, vmcs.c, exit.c) ---- */
 
@@ -136,6 +147,7 @@ struct xvcpu_vcpu {
 	/* What the next RUN completes from the run page first */
 	enum { PENDING_NONE, PENDING_IO_IN, PENDING_HYPERCALL } pending;
 	u8 pending_in_size;		/* of the PENDING_IO_IN */
+	u64 fault_gpa;			/* of XVCPU_EXIT_NEEDS_PAGE */
 	struct preempt_notifier preempt;
 };
 
@@ -168,7 +180,11 @@ void vmcs_skip_instruction(void);
 /* cpuid.c: the guest's view of CPUID leaf @leaf, subleaf @subleaf. */
 void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *regs);
 
-/* exit.c: > 0 to re-enter the guest, 0 to return to userspace. */
+/*
+ * exit.c: > 0 to re-enter the guest, 0 to return to userspace, or
+ * XVCPU_EXIT_NEEDS_PAGE: back vcpu->fault_gpa first (it may sleep).
+ */
+#define XVCPU_EXIT_NEEDS_PAGE	2
 int xvcpu_handle_exit(struct xvcpu_vcpu *vcpu, u32 exit_reason);
 void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu);
 

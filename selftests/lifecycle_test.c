@@ -42,6 +42,8 @@ TEST(counters_follow_objects)
 	struct xvt_stats start, now;
 	long pages_with_memory;
 	int sys, vm, vcpu;
+	size_t off;
+	char *mem;
 	struct xvt_raw v;
 
 	REQUIRE_STATS(&start);
@@ -60,9 +62,18 @@ TEST(counters_follow_objects)
 	EXPECT_EQ(start.vms + 1, now.vms);
 	EXPECT_EQ(start.vcpus + 1, now.vcpus);
 
-	/* Guest memory is counted when created and when deleted. */
+	/*
+	 * Guest memory is counted when first touched (here through the
+	 * VMM's mapping) and given back when the slot is deleted.
+	 */
 	pages_with_memory = now.pages + XVT_RAW_MEM_SIZE / XVT_PAGE_SIZE;
 	ASSERT_EQ(0, xvt_set_region(vm, 0, 0, 0, XVT_RAW_MEM_SIZE));
+	mem = mmap(NULL, XVT_RAW_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vm, XVCPU_MMAP_SLOT_OFFSET(0));
+	ASSERT_NE(MAP_FAILED, mem);
+	for (off = 0; off < XVT_RAW_MEM_SIZE; off += XVT_PAGE_SIZE)
+		mem[off] = 1;
+	ASSERT_EQ(0, munmap(mem, XVT_RAW_MEM_SIZE));
 	ASSERT_EQ(0, xvt_stats_read(&now));
 	EXPECT_LE(pages_with_memory, now.pages);
 	pages_with_memory = now.pages;

@@ -336,6 +336,8 @@
 #define VMX_EPT_VIOL_WRITE		_BITULL(1)
 #define VMX_EPT_VIOL_FETCH		_BITULL(2)
 #define VMX_EPT_VIOL_LINEAR_VALID	_BITULL(7)
+/* Bits 5:3: what the EPT entries allowed; 0: not present */
+#define VMX_EPT_VIOL_ENTRY_RWX		(7ULL << 3)
 
 /* Interruption information (SDM Vol. 3C 25.9.2, Table 25-18) */
 #define VMX_INTR_INFO_VECTOR_MASK	0xffU
