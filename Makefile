@@ -8,6 +8,7 @@
 #   make tools      build the userspace library, example VMM, guests and selftests
 #   make unit       host-side unit tests (no VMX needed)
 #   make lint       checkpatch --strict and sparse over the module
+#   make bench      xvcpu against KVM on the same guest loops, in one machine
 #   make deps       install packages and fetch the Debian kernels (done by run/check)
 #
 # Build products go to build/; nothing outside it is written.

@@ -648,6 +648,7 @@ const char *xvcpu_exit_name(uint32_t exit_reason)
 		[XVCPU_EXIT_FAIL_ENTRY]		= "FAIL_ENTRY",
 		[XVCPU_EXIT_INTERNAL_ERROR]	= "INTERNAL_ERROR",
 		[XVCPU_EXIT_INTR]		= "INTR",
+		[XVCPU_EXIT_HYPERCALL]		= "HYPERCALL",
 	};
 
 	if (exit_reason < ARRAY_SIZE(names) && names[exit_reason])
