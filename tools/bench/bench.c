@@ -219,9 +219,8 @@ const struct bench_op bench_ops[] = {
 	}, {
 		.name = "map-1g",
 		.label = "map 1 GiB (set-memory-region)",
-		.note = "xvcpu allocates, zeroes and maps every page in the "
-			"ioctl; KVM only records the region (pages come at "
-			"first touch)",
+		.note = "both only record the region; pages are allocated "
+			"and mapped at first touch",
 		.measure = measure_map,
 		.iters = 1, .warmup = 1, .runs = 5,
 	},
