@@ -147,6 +147,20 @@ out:
 	return r;
 }
 
+static int vm_set_msr_policy(struct xvcpu_vm *vm, void __user *argp)
+{
+	struct xvcpu_msr_policy p;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	if (p.pad || p.reserved[0] || p.reserved[1] || p.reserved[2])
+		return xvcpu_refuse(-EINVAL, "xvcpu_msr_policy: reserved fields must be 0");
+	if (p.flags & ~XVCPU_MSR_EXIT_UNKNOWN)
+		return xvcpu_refuse(-EINVAL, "unknown MSR policy flags %#x", p.flags);
+	WRITE_ONCE(vm->msr_policy, p.flags);
+	return 0;
+}
+
 static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct xvcpu_vm *vm = file->private_data;
@@ -166,6 +180,8 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return r;
 	case XVCPU_CREATE_VCPU:
 		return vm_create_vcpu(vm, arg);
+	case XVCPU_SET_MSR_POLICY:
+		return vm_set_msr_policy(vm, argp);
 	default:
 		return xvcpu_refuse(-ENOTTY, "unknown VM ioctl %#x", cmd);
 	}
@@ -214,6 +230,7 @@ static long dev_check_cap(unsigned long cap)
 	case XVCPU_CAP_IMMEDIATE_EXIT:
 	case XVCPU_CAP_HYPERCALL:
 	case XVCPU_CAP_CPUID:
+	case XVCPU_CAP_MSR_POLICY:
 		return 1;
 	case XVCPU_CAP_VPID:
 		return vmx_caps.vpid;

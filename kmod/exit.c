@@ -92,9 +92,9 @@ static int handle_io(struct xvcpu_vcpu *vcpu)
 }
 
 /*
- * What userspace supplied for the exit it handled goes into the guest's
- * registers: the value of an IN into AL, AX or EAX, a hypercall's result
- * into RAX.
+ * What userspace supplied for the exit it handled goes into the guest:
+ * the value of an IN into AL, AX or EAX, a hypercall's result into RAX,
+ * an MSR access completed or failed.  The VMCS is current.
  */
 void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu)
 {
@@ -107,6 +107,9 @@ void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu)
 		break;
 	case PENDING_HYPERCALL:
 		*rax = vcpu->run->hypercall.ret;
+		break;
+	case PENDING_MSR:
+		xvcpu_complete_msr(vcpu);
 		break;
 	case PENDING_NONE:
 		break;
@@ -226,6 +229,8 @@ static const exit_handler_t exit_handlers[] = {
 	[VMX_EXIT_HLT]			= handle_hlt,
 	[VMX_EXIT_VMCALL]		= handle_vmcall,
 	[VMX_EXIT_CR_ACCESS]		= handle_cr_access,
+	[VMX_EXIT_RDMSR]		= xvcpu_handle_rdmsr,
+	[VMX_EXIT_WRMSR]		= xvcpu_handle_wrmsr,
 	[VMX_EXIT_IO_INSTRUCTION]	= handle_io,
 	[VMX_EXIT_EPT_VIOLATION]	= handle_ept_violation,
 	[VMX_EXIT_EPT_MISCONFIG]	= handle_ept_misconfig,

@@ -143,6 +143,41 @@ static void vcpu_put_guest_msrs(struct xvcpu_vcpu *vcpu)
 	h->saved = false;
 }
 
+static u64 *guest_msr_field(struct xvcpu_vcpu *vcpu, u32 index)
+{
+	switch (index) {
+	case MSR_KERNEL_GS_BASE:
+		return &vcpu->msrs.kernel_gs_base;
+	case MSR_STAR:
+		return &vcpu->msrs.star;
+	case MSR_LSTAR:
+		return &vcpu->msrs.lstar;
+	case MSR_CSTAR:
+		return &vcpu->msrs.cstar;
+	default:
+		return &vcpu->msrs.sfmask;
+	}
+}
+
+/* In the CPU while the guest's are loaded, else in the vCPU. */
+u64 xvcpu_guest_msr_get(struct xvcpu_vcpu *vcpu, u32 index)
+{
+	u64 v;
+
+	if (!this_cpu_read(host_user_state.saved))
+		return *guest_msr_field(vcpu, index);
+	rdmsrl(index, v);
+	return v;
+}
+
+/* The caller checked @value: a WRMSR here must not fault. */
+void xvcpu_guest_msr_set(struct xvcpu_vcpu *vcpu, u32 index, u64 value)
+{
+	*guest_msr_field(vcpu, index) = value;
+	if (this_cpu_read(host_user_state.saved))
+		wrmsrl(index, value);
+}
+
 static void vcpu_sched_in(struct preempt_notifier *pn, int cpu)
 {
 }
@@ -205,6 +240,7 @@ int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
 	vcpu->vpid = r;
 
 	vcpu->gprs[GPR_RDX] = 0x600;	/* reset EDX: family 6 signature */
+	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
 	preempt_disable();
 	vmcs_setup(vcpu);
 	vmcs_clear(vcpu);
@@ -328,7 +364,6 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 	struct xvcpu_run *run = vcpu->run;
 	long r;
 
-	xvcpu_complete_pending(vcpu);
 	run->exit_reason = XVCPU_EXIT_UNKNOWN;
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = XVCPU_EXIT_INTR;
@@ -346,6 +381,7 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 
 		preempt_disable();
 		vmcs_load(vcpu);
+		xvcpu_complete_pending(vcpu);
 		r = vcpu_enter_guest(vcpu);
 		if (r == -EIO)
 			r = vcpu_entry_failed(vcpu);

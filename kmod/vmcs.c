@@ -20,6 +20,7 @@
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 #include <asm/tsc.h>
 
 #include "xvcpu.h"
@@ -426,6 +427,23 @@ void vmcs_setup(struct xvcpu_vcpu *vcpu)
 	vmcs_refresh_host_state(vcpu);
 
 	vmcs_write_guest_reset_state();
+}
+
+/*
+ * Make the next VM entry deliver #GP(0) (SDM Vol. 3C 27.6, injection
+ * through the VM-entry interruption-information field, Table 25-16).
+ * No error code in real mode: entry would fail (27.2.1.3).
+ */
+void vmcs_inject_gp(void)
+{
+	u32 info = X86_TRAP_GP | VMX_INTR_TYPE_HW_EXCEPTION |
+		   VMX_INTR_INFO_VALID;
+
+	if (vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PE) {
+		info |= VMX_INTR_INFO_DELIVER_CODE;
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 }
 
 /* Move RIP past the instruction that exited (SDM Vol. 3C 28.2.5). */

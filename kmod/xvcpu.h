@@ -85,6 +85,7 @@ struct xvcpu_vm {
 	struct ept ept;
 	u64 eptp;
 	u64 mem_bytes;
+	u32 msr_policy;		/* XVCPU_MSR_* */
 	struct xvcpu_slot slots[XVCPU_NR_MEMSLOTS];
 	struct xvcpu_vcpu *vcpus[XVCPU_MAX_VCPUS];
 };
@@ -139,13 +140,17 @@ struct xvcpu_vcpu {
 	unsigned long gprs[NR_GPRS];	/* RSP lives in the VMCS */
 	unsigned long cr2;
 	struct xvcpu_guest_msrs msrs;
+	u64 tsc_aux;
+	u64 misc_enable;
 	void *fpu;			/* guest FXSAVE/XSAVE area */
 
 	struct xvcpu_run *run;		/* shared with userspace */
 	struct page *run_page;
 
 	/* What the next RUN completes from the run page first */
-	enum { PENDING_NONE, PENDING_IO_IN, PENDING_HYPERCALL } pending;
+	enum {
+		PENDING_NONE, PENDING_IO_IN, PENDING_HYPERCALL, PENDING_MSR
+	} pending;
 	u8 pending_in_size;		/* of the PENDING_IO_IN */
 	u64 fault_gpa;			/* of XVCPU_EXIT_NEEDS_PAGE */
 	struct preempt_notifier preempt;
@@ -176,6 +181,16 @@ void vmcs_set_sregs(const struct xvcpu_sregs *sregs);
 void vmcs_set_cr0(u64 cr0);
 void vmcs_set_cr4(u64 cr4);
 void vmcs_skip_instruction(void);
+void vmcs_inject_gp(void);
+
+/* vcpu.c: guest KERNEL_GS_BASE and SYSCALL MSRs, wherever they are now */
+u64 xvcpu_guest_msr_get(struct xvcpu_vcpu *vcpu, u32 index);
+void xvcpu_guest_msr_set(struct xvcpu_vcpu *vcpu, u32 index, u64 value);
+
+/* msr.c: RDMSR/WRMSR exits (exit-handler return values) */
+int xvcpu_handle_rdmsr(struct xvcpu_vcpu *vcpu);
+int xvcpu_handle_wrmsr(struct xvcpu_vcpu *vcpu);
+void xvcpu_complete_msr(struct xvcpu_vcpu *vcpu);
 
 /* cpuid.c: the guest's view of CPUID leaf @leaf, subleaf @subleaf. */
 void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *regs);

@@ -64,7 +64,7 @@ TEST(caps_sensible)
 	static const unsigned long bool_caps[] = {
 		XVCPU_CAP_EPT, XVCPU_CAP_UNRESTRICTED_GUEST, XVCPU_CAP_VPID,
 		XVCPU_CAP_READONLY_MEM, XVCPU_CAP_IMMEDIATE_EXIT,
-		XVCPU_CAP_HYPERCALL, XVCPU_CAP_CPUID,
+		XVCPU_CAP_HYPERCALL, XVCPU_CAP_CPUID, XVCPU_CAP_MSR_POLICY,
 	};
 	unsigned int i;
 	int fd, v;
@@ -101,7 +101,7 @@ TEST(caps_sensible)
 TEST(unknown_cap_is_zero)
 {
 	static const unsigned long unknown[] = {
-		0, XVCPU_CAP_CPUID + 1, 0x1000, 1UL << 32, ~0UL,
+		0, XVCPU_CAP_MSR_POLICY + 1, 0x1000, 1UL << 32, ~0UL,
 	};
 	unsigned int i;
 	int fd;

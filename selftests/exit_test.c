@@ -120,13 +120,12 @@ GUEST_ASM(
 "	hlt\n");
 extern char code_vmcall[], code_vmcall_end[];
 
-/* RDMSR of an MSR nobody has: always an exit xvcpu leaves to userspace */
+/* MOV from DR0: an exit xvcpu leaves to userspace */
 GUEST_ASM(
-"code_rdmsr:\n"
-"	mov $0x4b564d99, %ecx\n"
-"	rdmsr\n"
+"code_mov_dr:\n"
+"	mov %dr0, %rax\n"
 "	hlt\n");
-extern char code_rdmsr[];
+extern char code_mov_dr[];
 
 /* CPUID leaf 0x40000000 and leaf 1, results stored for the host */
 GUEST_ASM(
@@ -439,24 +438,23 @@ TEST_F(vm, invalid_guest_state_fails_entry)
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
 }
 
-#define EXIT_REASON_RDMSR		31
+#define EXIT_REASON_DR_ACCESS		29
 
 TEST_F(vm, unhandled_exit_is_internal_error)
 {
 	struct xvcpu_run *run = self->run;
 	struct xvcpu_exit_info info;
 
-	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_rdmsr)));
+	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_mov_dr)));
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_INTERNAL_ERROR);
 	EXPECT_EQ(XVCPU_INTERNAL_UNHANDLED_EXIT, run->internal.suberror);
 	ASSERT_EQ(8, run->internal.ndata);
-	EXPECT_EQ(EXIT_REASON_RDMSR, run->internal.data[0]);
-	EXPECT_EQ(2, run->internal.data[6]);	/* RDMSR is 2 bytes */
-	/* RIP at the RDMSR, after the 5-byte MOV */
-	EXPECT_EQ(addr(code_rdmsr) + 5, run->internal.data[7]);
+	EXPECT_EQ(EXIT_REASON_DR_ACCESS, run->internal.data[0]);
+	EXPECT_EQ(3, run->internal.data[6]);	/* MOV DR is 3 bytes */
+	EXPECT_EQ(addr(code_mov_dr), run->internal.data[7]);
 
 	get_info(_metadata, self->vcpu, &info);
-	EXPECT_EQ(EXIT_REASON_RDMSR, info.exit_reason);
+	EXPECT_EQ(EXIT_REASON_DR_ACCESS, info.exit_reason);
 	EXPECT_EQ(run->internal.data[0], info.exit_reason);
 	EXPECT_EQ(run->internal.data[1], info.exit_qualification);
 	EXPECT_EQ(run->internal.data[6], info.instruction_len);

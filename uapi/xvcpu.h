@@ -43,6 +43,7 @@
 #define XVCPU_CAP_IMMEDIATE_EXIT	8	/* 1: xvcpu_run.immediate_exit works */
 #define XVCPU_CAP_HYPERCALL		9	/* 1: VMCALL exits as XVCPU_EXIT_HYPERCALL */
 #define XVCPU_CAP_CPUID		10	/* 1: CPUID is answered in the kernel */
+#define XVCPU_CAP_MSR_POLICY		11	/* 1: XVCPU_SET_MSR_POLICY works */
 
 /* ---- VM fd ---- */
 
@@ -74,6 +75,24 @@ struct xvcpu_memory_region {
 #define XVCPU_SET_MEMORY_REGION	_IOWR(XVCPUIO, 0x10, struct xvcpu_memory_region)
 /* Argument is the vCPU id (0 .. MAX_VCPUS-1); returns a new vCPU fd. */
 #define XVCPU_CREATE_VCPU	_IO(XVCPUIO, 0x11)
+
+/*
+ * What RDMSR/WRMSR of an MSR the kernel does not handle does (it handles
+ * EFER, PAT, SYSENTER_*, STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE,
+ * FS_BASE, GS_BASE, TSC (read), TSC_AUX, MISC_ENABLE and APIC_BASE (read);
+ * the VMX capability MSRs always raise #GP): by default the guest gets
+ * #GP(0); with XVCPU_MSR_EXIT_UNKNOWN the access exits to userspace as
+ * XVCPU_EXIT_MSR.
+ */
+struct xvcpu_msr_policy {
+	__u32 flags;		/* XVCPU_MSR_* */
+	__u32 pad;
+	__u64 reserved[3];
+};
+
+#define XVCPU_MSR_EXIT_UNKNOWN	_BITUL(0)
+
+#define XVCPU_SET_MSR_POLICY	_IOW(XVCPUIO, 0x12, struct xvcpu_msr_policy)
 
 /* ---- vCPU fd ---- */
 
@@ -154,6 +173,7 @@ struct xvcpu_exit_info {
 #define XVCPU_EXIT_INTERNAL_ERROR	6	/* unhandled exit: see internal */
 #define XVCPU_EXIT_INTR			7	/* RUN returned -EINTR */
 #define XVCPU_EXIT_HYPERCALL		8	/* VMCALL: see hypercall */
+#define XVCPU_EXIT_MSR			9	/* RDMSR/WRMSR: see msr */
 
 #define XVCPU_IO_IN			0
 #define XVCPU_IO_OUT			1
@@ -161,6 +181,9 @@ struct xvcpu_exit_info {
 #define XVCPU_MMIO_READ			_BITUL(0)
 #define XVCPU_MMIO_WRITE		_BITUL(1)
 #define XVCPU_MMIO_FETCH		_BITUL(2)
+
+#define XVCPU_MSR_READ			0
+#define XVCPU_MSR_WRITE			1
 
 #define XVCPU_INTERNAL_UNHANDLED_EXIT	1
 
@@ -211,6 +234,21 @@ struct xvcpu_run {
 			__u8  cpl;
 			__u8  pad[7];
 		} hypercall;
+		/*
+		 * XVCPU_EXIT_MSR: RDMSR or WRMSR of MSR @index that the
+		 * kernel leaves to userspace (XVCPU_MSR_EXIT_UNKNOWN).  RIP
+		 * still points at the instruction.  For a write, @data is
+		 * the value (EDX:EAX).  Userspace sets @data for a read and
+		 * @error non-zero to make the instruction raise #GP(0)
+		 * instead; the next XVCPU_RUN completes it.
+		 */
+		struct {
+			__u32 index;
+			__u8  direction;	/* XVCPU_MSR_READ / _WRITE */
+			__u8  error;		/* in */
+			__u8  pad[2];
+			__u64 data;
+		} msr;
 		/* XVCPU_EXIT_FAIL_ENTRY (SDM Vol. 3C 27.8) */
 		struct {
 			__u64 hardware_entry_failure_reason;	/* exit reason */

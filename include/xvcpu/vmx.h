@@ -343,6 +343,8 @@
 #define VMX_INTR_INFO_VECTOR_MASK	0xffU
 #define VMX_INTR_INFO_TYPE_MASK		(7U << 8)
 #define VMX_INTR_TYPE_NMI		(2U << 8)
+#define VMX_INTR_TYPE_HW_EXCEPTION	(3U << 8)
+#define VMX_INTR_INFO_DELIVER_CODE	_BITUL(11)
 #define VMX_INTR_INFO_VALID		_BITUL(31)
 
 /* Guest interruptibility state (SDM Vol. 3C 25.4.2, Table 25-3) */

@@ -649,6 +649,7 @@ const char *xvcpu_exit_name(uint32_t exit_reason)
 		[XVCPU_EXIT_INTERNAL_ERROR]	= "INTERNAL_ERROR",
 		[XVCPU_EXIT_INTR]		= "INTR",
 		[XVCPU_EXIT_HYPERCALL]		= "HYPERCALL",
+		[XVCPU_EXIT_MSR]		= "MSR",
 	};
 
 	if (exit_reason < ARRAY_SIZE(names) && names[exit_reason])
