@@ -166,7 +166,6 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct xvcpu_vm *vm = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct xvcpu_memory_region mr;
-	long r;
 
 	switch (cmd) {
 	case XVCPU_SET_MEMORY_REGION:
@@ -174,10 +173,14 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EFAULT;
 		if (mr.reserved[0] || mr.reserved[1])
 			return xvcpu_refuse(-EINVAL, "xvcpu_memory_region.reserved must be 0");
-		r = xvcpu_vm_set_memory_region(vm, &mr);
-		if (!r && copy_to_user(argp, &mr, sizeof(mr)))
-			r = -EFAULT;
-		return r;
+		/*
+		 * The offset is known beforehand: write it back first, so
+		 * that a region is never created for a caller told EFAULT.
+		 */
+		mr.mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr.slot);
+		if (copy_to_user(argp, &mr, sizeof(mr)))
+			return -EFAULT;
+		return xvcpu_vm_set_memory_region(vm, &mr);
 	case XVCPU_CREATE_VCPU:
 		return vm_create_vcpu(vm, arg);
 	case XVCPU_SET_MSR_POLICY:

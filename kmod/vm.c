@@ -285,7 +285,6 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 	r = 0;
 	slot->used = true;
 	vm->mem_bytes += slot->size;
-	mr->mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr->slot);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
