@@ -166,6 +166,7 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct xvcpu_vm *vm = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct xvcpu_memory_region mr;
+	int r;
 
 	switch (cmd) {
 	case XVCPU_SET_MEMORY_REGION:
@@ -173,14 +174,18 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EFAULT;
 		if (mr.reserved[0] || mr.reserved[1])
 			return xvcpu_refuse(-EINVAL, "xvcpu_memory_region.reserved must be 0");
-		/*
-		 * The offset is known beforehand: write it back first, so
-		 * that a region is never created for a caller told EFAULT.
-		 */
-		mr.mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr.slot);
-		if (copy_to_user(argp, &mr, sizeof(mr)))
+		r = xvcpu_vm_set_memory_region(vm, &mr);
+		if (r)
+			return r;
+		if (copy_to_user(argp, &mr, sizeof(mr))) {
+			/* A caller told EFAULT gets no new region */
+			struct xvcpu_memory_region del = { .slot = mr.slot };
+
+			if (mr.memory_size)
+				xvcpu_vm_set_memory_region(vm, &del);
 			return -EFAULT;
-		return xvcpu_vm_set_memory_region(vm, &mr);
+		}
+		return 0;
 	case XVCPU_CREATE_VCPU:
 		return vm_create_vcpu(vm, arg);
 	case XVCPU_SET_MSR_POLICY:

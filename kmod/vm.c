@@ -285,6 +285,7 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 	r = 0;
 	slot->used = true;
 	vm->mem_bytes += slot->size;
+	mr->mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr->slot);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
