@@ -3124,11 +3124,16 @@ static void fresh_start(int i, int fd, struct xvcpu_run *run)
 	program_reset(fd, false, "main");
 	run->immediate_exit = 0;
 	ret = run_bounded(fd, XVCPU_RUN, 0, fz.timer, &err);
-	if (ret == 0 &&
-	    (run->exit_reason != XVCPU_EXIT_IO || run->io.port != 0x80))
-		known_issue(KNOWN_FRESH_STATE, "vCPU %d: exit %u (%#llx)", i,
-			    run->exit_reason,
-			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	if (ret || (run->exit_reason == XVCPU_EXIT_IO &&
+		    run->io.port == 0x80))
+		return;
+	if (run->exit_reason == XVCPU_EXIT_FAIL_ENTRY)
+		known_issue(KNOWN_FRESH_STATE, "vCPU %d: entry failed, %#llx",
+			    i, (unsigned long long)
+			    run->fail_entry.hardware_entry_failure_reason);
+	else
+		known_issue(KNOWN_FRESH_STATE, "vCPU %d: exit %u", i,
+			    run->exit_reason);
 }
 
 /* XVCPU_RUN from the main thread. */
