@@ -165,7 +165,6 @@ int vmx_caps_compute(struct vmx_caps *caps, const struct vmx_msrs *msrs,
 		       &caps->entry);
 	caps->entry &= ~VMX_ENTRY_IA32E_MODE_GUEST;
 
-	caps->ept_vpid = msrs->ept_vpid;
 	caps->vpid = caps->proc2 & VMX_PROC2_ENABLE_VPID;
 	caps->ept_2mb = msrs->ept_vpid & VMX_EPT_CAP_2MB_PAGE;
 	caps->invept_single = msrs->ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE;

@@ -30,7 +30,6 @@ struct vmx_caps {
 	u32 proc2;
 	u32 exit;
 	u32 entry;
-	u64 ept_vpid;
 	bool vpid;		/* VPID enabled */
 	bool ept_2mb;		/* 2 MiB EPT leaves usable */
 	bool invept_single;	/* else all-context INVEPT */

@@ -102,6 +102,8 @@ static void vcpu_load_guest_msrs(struct xvcpu_vcpu *vcpu)
 	savesegment(fs, h->fs);
 	savesegment(gs, h->gs);
 	rdmsrl(MSR_FS_BASE, h->fs_base);
+	/* Read once per stretch: it cannot change while the ioctl runs */
+	vmcs_set_host_fs_base(vcpu, h->fs_base);
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->msrs.kernel_gs_base);
 	wrmsrl(MSR_STAR, vcpu->msrs.star);

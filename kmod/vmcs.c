@@ -137,7 +137,6 @@ void vmcs_refresh_host_state(struct xvcpu_vcpu *vcpu)
 {
 	unsigned long cr3 = __read_cr3();
 	unsigned long cr4 = cr4_read_shadow();
-	unsigned long fs_base;
 
 	if (unlikely(cr3 != vcpu->host_cr3)) {
 		vmcs_write(VMCS_HOST_CR3, cr3);
@@ -147,7 +146,11 @@ void vmcs_refresh_host_state(struct xvcpu_vcpu *vcpu)
 		vmcs_write(VMCS_HOST_CR4, cr4);
 		vcpu->host_cr4 = cr4;
 	}
-	rdmsrl(MSR_FS_BASE, fs_base);
+}
+
+/* The user's FS base, which VM exit restores (25.5); VMCS current. */
+void vmcs_set_host_fs_base(struct xvcpu_vcpu *vcpu, unsigned long fs_base)
+{
 	if (unlikely(fs_base != vcpu->host_fs_base)) {
 		vmcs_write(VMCS_HOST_FS_BASE, fs_base);
 		vcpu->host_fs_base = fs_base;

@@ -175,6 +175,7 @@ void vmcs_load(struct xvcpu_vcpu *vcpu);
 void vmcs_clear(struct xvcpu_vcpu *vcpu);
 void vmcs_setup(struct xvcpu_vcpu *vcpu);
 void vmcs_refresh_host_state(struct xvcpu_vcpu *vcpu);
+void vmcs_set_host_fs_base(struct xvcpu_vcpu *vcpu, unsigned long fs_base);
 void vmcs_get_sregs(struct xvcpu_sregs *sregs);
 int vmcs_check_sregs(const struct xvcpu_sregs *sregs);
 void vmcs_set_sregs(const struct xvcpu_sregs *sregs);
