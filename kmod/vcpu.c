@@ -33,8 +33,12 @@
  */
 static unsigned int fpu_area_size;
 static u64 fpu_xsave_mask;
+u64 xvcpu_guest_xcr0_supported;
 
 #define XFEATURE_MASK_AMX	(BIT_ULL(17) | BIT_ULL(18))
+/* x87, SSE, AVX, AVX-512 opmask/ZMM_Hi256/Hi16_ZMM (SDM Vol. 1 13.1) */
+#define XCR0_GUEST_COMPONENTS	(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2) | \
+				 BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
 #define FXSAVE_MXCSR_OFFSET	24
 #define DR7_RESET_VALUE		0x400UL
 
@@ -45,6 +49,7 @@ void xvcpu_vcpu_module_init(void)
 {
 	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
 		fpu_xsave_mask = xgetbv(0) & ~XFEATURE_MASK_AMX;
+		xvcpu_guest_xcr0_supported = fpu_xsave_mask & XCR0_GUEST_COMPONENTS;
 		fpu_area_size = roundup_pow_of_two(cpuid_ebx(0xd));
 	} else {
 		fpu_area_size = 512;
@@ -243,6 +248,7 @@ int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
 
 	vcpu->gprs[GPR_RDX] = 0x600;	/* reset EDX: family 6 signature */
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
+	vcpu->xcr0 = 1;			/* XCR0 after reset: x87 only */
 	preempt_disable();
 	vmcs_setup(vcpu);
 	vmcs_clear(vcpu);

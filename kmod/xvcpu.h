@@ -36,6 +36,11 @@ __printf(2, 3) int xvcpu_refuse(int err, const char *fmt, ...);
 extern struct vmx_caps vmx_caps;
 extern unsigned int xvcpu_max_memory_mb;
 extern unsigned int xvcpu_preemption_timer_us;
+/*
+ * XCR0 bits a guest may enable (vcpu.c): the host's XCR0 less the state
+ * components xvcpu does not give guests (AMX, and supervisor state).
+ */
+extern u64 xvcpu_guest_xcr0_supported;
 
 /* Live objects and pages, for leak checks (debugfs xvcpu/stats). */
 struct xvcpu_stats {
@@ -142,6 +147,7 @@ struct xvcpu_vcpu {
 	struct xvcpu_guest_msrs msrs;
 	u64 tsc_aux;
 	u64 misc_enable;
+	u64 xcr0;			/* guest XCR0 (1 after reset) */
 	void *fpu;			/* guest FXSAVE/XSAVE area */
 
 	struct xvcpu_run *run;		/* shared with userspace */

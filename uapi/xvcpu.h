@@ -33,6 +33,38 @@
 /* Argument must be 0; returns the size in bytes of the vCPU run page mmap. */
 #define XVCPU_GET_VCPU_MMAP_SIZE _IO(XVCPUIO, 0x03)
 
+/*
+ * CPUID tables.  One entry per (function, index) pair; @index matters
+ * only with XVCPU_CPUID_FLAG_INDEXED (leaves 4, 7, 0xb, 0xd, ...), else
+ * the entry answers every subleaf.  A function the table lacks reads as
+ * the highest basic function does (as on Intel), and one beyond every
+ * range reads as zeros.
+ */
+struct xvcpu_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;		/* XVCPU_CPUID_FLAG_* */
+	__u32 eax, ebx, ecx, edx;
+	__u32 pad;
+};
+
+#define XVCPU_CPUID_FLAG_INDEXED	_BITUL(0)
+#define XVCPU_CPUID_MAX_ENTRIES		128
+
+struct xvcpu_cpuid {
+	__u32 nent;		/* entries used */
+	__u32 pad;
+	struct xvcpu_cpuid_entry entries[XVCPU_CPUID_MAX_ENTRIES];
+};
+
+/*
+ * Fill the argument with what xvcpu can give a guest: the host's leaves,
+ * filtered as the default table of a new vCPU is (features xvcpu does not
+ * virtualize cleared, hypervisor bit and leaf 0x40000000 "xvcpuxvcpu").
+ * On input nent must be 0; on output it is the number of entries.
+ */
+#define XVCPU_GET_SUPPORTED_CPUID _IOWR(XVCPUIO, 0x04, struct xvcpu_cpuid)
+
 #define XVCPU_CAP_EPT			1	/* 1: EPT is used for guest memory */
 #define XVCPU_CAP_UNRESTRICTED_GUEST	2	/* 1: real mode runs natively */
 #define XVCPU_CAP_VPID			3	/* 1: VPIDs tag guest TLB entries */
@@ -44,6 +76,14 @@
 #define XVCPU_CAP_HYPERCALL		9	/* 1: VMCALL exits as XVCPU_EXIT_HYPERCALL */
 #define XVCPU_CAP_CPUID		10	/* 1: CPUID is answered in the kernel */
 #define XVCPU_CAP_MSR_POLICY		11	/* 1: XVCPU_SET_MSR_POLICY works */
+#define XVCPU_CAP_EVENTS		12	/* 1: GET/SET_EVENTS, XVCPU_INTERRUPT */
+#define XVCPU_CAP_NMI			13	/* 1: XVCPU_NMI (virtual NMIs) */
+#define XVCPU_CAP_XSAVE		14	/* 1: guest XSAVE, XSETBV checked */
+#define XVCPU_CAP_TRANSLATE		15	/* 1: XVCPU_TRANSLATE works */
+#define XVCPU_CAP_GUEST_DEBUG		16	/* 1: XVCPU_SET_GUEST_DEBUG works */
+#define XVCPU_CAP_STRING_IO		17	/* 1: INS/OUTS exit with a buffer */
+#define XVCPU_CAP_MMIO_INSN		18	/* 1: MMIO exits carry insn bytes */
+#define XVCPU_CAP_SET_CPUID		19	/* 1: XVCPU_SET_CPUID works */
 
 /* ---- VM fd ---- */
 
@@ -162,6 +202,119 @@ struct xvcpu_exit_info {
 #define XVCPU_SET_SREGS		_IOW(XVCPUIO, 0x24, struct xvcpu_sregs)
 #define XVCPU_GET_EXIT_INFO	_IOR(XVCPUIO, 0x25, struct xvcpu_exit_info)
 
+/*
+ * Events.  An event is described as in the VMX interruption-information
+ * field (SDM Vol. 3C 25.8.3, Table 25-17): a type and a vector.
+ */
+#define XVCPU_EVENT_EXTINT		0	/* external interrupt */
+#define XVCPU_EVENT_NMI			2	/* vector 2 */
+#define XVCPU_EVENT_EXCEPTION		3	/* hardware exception, 0..31 */
+#define XVCPU_EVENT_SOFT_INT		4	/* INT n */
+#define XVCPU_EVENT_PRIV_SOFT_EXCEPTION	5	/* INT1 */
+#define XVCPU_EVENT_SOFT_EXCEPTION	6	/* INT3, INTO */
+
+struct xvcpu_event {
+	__u8  valid;
+	__u8  type;		/* XVCPU_EVENT_* */
+	__u8  vector;
+	__u8  has_error_code;	/* exactly for #DF #TS #NP #SS #GP #PF #AC */
+	__u32 error_code;	/* pushed only if the guest has CR0.PE = 1 */
+	__u32 instruction_len;	/* software events: 1..15, else 0 */
+	__u32 pad;
+};
+
+#define XVCPU_SHADOW_STI		_BITUL(0)	/* after STI */
+#define XVCPU_SHADOW_MOV_SS		_BITUL(1)	/* after MOV SS / POP SS */
+
+/*
+ * The vCPU's event state, for XVCPU_GET_EVENTS/XVCPU_SET_EVENTS (save,
+ * restore, and injecting exceptions):
+ *  - injected: delivered through the guest's IDT on the next VM entry,
+ *    whatever its interruptibility.  Exceptions the kernel raises (#GP
+ *    for a bad MSR access, #UD for VMX instructions) and an event whose
+ *    delivery a VM exit interrupted (IDT-vectoring information, 28.2.4)
+ *    wait here.
+ *  - interrupt_queued/interrupt_vector: an external interrupt from
+ *    XVCPU_INTERRUPT, injected as soon as the guest has RFLAGS.IF = 1 and
+ *    no interrupt shadow (interrupt-window exiting, 26.7.5).
+ *  - nmi_queued: an NMI from XVCPU_NMI, injected once the guest is not
+ *    blocking NMIs (NMI-window exiting).  nmi_masked: blocking by NMI.
+ *  - shadow: XVCPU_SHADOW_*; STI requires RFLAGS.IF = 1.
+ */
+struct xvcpu_events {
+	struct xvcpu_event injected;
+	__u8  interrupt_queued;
+	__u8  interrupt_vector;
+	__u8  nmi_queued;
+	__u8  nmi_masked;
+	__u8  shadow;
+	__u8  pad[3];
+	__u64 reserved[4];
+};
+
+/*
+ * Queue external interrupt @vector (0..255).  -EBUSY while an earlier one
+ * is still queued: the VMM waits for ready_for_interrupt_injection.
+ */
+struct xvcpu_interrupt {
+	__u32 vector;
+	__u32 pad;
+};
+
+/*
+ * Guest-linear to guest-physical translation through the guest's own
+ * page tables (CR0.PG, CR4.PAE/LA57, EFER.LMA: every paging mode), as the
+ * guest's access of type @access would see it.  @valid is 0 when the
+ * walk faults: then @error_code is the #PF error code (SDM Vol. 3A 5.7).
+ */
+struct xvcpu_translation {
+	__u64 linear_address;	/* in */
+	__u32 access;		/* in: XVCPU_ACCESS_* */
+	__u32 pad;
+	__u64 physical_address;	/* out */
+	__u8  valid;		/* out: mapped, and @access allowed */
+	__u8  writable;		/* out: rights of the whole walk */
+	__u8  user;
+	__u8  executable;
+	__u32 error_code;	/* out: if !valid */
+	__u64 page_size;	/* out: 4 KiB, 2 MiB, 4 MiB or 1 GiB */
+	__u64 reserved[2];
+};
+
+#define XVCPU_ACCESS_WRITE		_BITUL(0)
+#define XVCPU_ACCESS_USER		_BITUL(1)
+#define XVCPU_ACCESS_FETCH		_BITUL(2)
+
+/*
+ * Debugging the guest from the VMM: single-step (monitor trap flag: an
+ * exit after each guest instruction), and #BP / #DB exits to userspace
+ * instead of delivery to the guest.  Each gives XVCPU_EXIT_DEBUG.
+ */
+struct xvcpu_guest_debug {
+	__u32 flags;		/* XVCPU_DEBUG_* */
+	__u32 pad;
+	__u64 reserved[3];
+};
+
+#define XVCPU_DEBUG_SINGLESTEP		_BITUL(0)
+#define XVCPU_DEBUG_INTERCEPT_BP	_BITUL(1)
+#define XVCPU_DEBUG_INTERCEPT_DB	_BITUL(2)
+
+#define XVCPU_GET_EVENTS	_IOR(XVCPUIO, 0x26, struct xvcpu_events)
+#define XVCPU_SET_EVENTS	_IOW(XVCPUIO, 0x27, struct xvcpu_events)
+#define XVCPU_INTERRUPT		_IOW(XVCPUIO, 0x28, struct xvcpu_interrupt)
+/* Queue an NMI.  Argument must be 0; -EBUSY if one is already queued. */
+#define XVCPU_NMI		_IO(XVCPUIO, 0x29)
+#define XVCPU_TRANSLATE		_IOWR(XVCPUIO, 0x2a, struct xvcpu_translation)
+#define XVCPU_SET_GUEST_DEBUG	_IOW(XVCPUIO, 0x2b, struct xvcpu_guest_debug)
+/*
+ * The vCPU's CPUID table (a new vCPU has the XVCPU_GET_SUPPORTED_CPUID
+ * one).  SET refuses duplicate entries, unknown flags and nonzero pads.
+ * GET: nent must be 0 on input.
+ */
+#define XVCPU_SET_CPUID		_IOW(XVCPUIO, 0x2c, struct xvcpu_cpuid)
+#define XVCPU_GET_CPUID		_IOWR(XVCPUIO, 0x2d, struct xvcpu_cpuid)
+
 /* ---- the run page (mmap of the vCPU fd, offset 0) ---- */
 
 #define XVCPU_EXIT_UNKNOWN		0
@@ -174,6 +327,8 @@ struct xvcpu_exit_info {
 #define XVCPU_EXIT_INTR			7	/* RUN returned -EINTR */
 #define XVCPU_EXIT_HYPERCALL		8	/* VMCALL: see hypercall */
 #define XVCPU_EXIT_MSR			9	/* RDMSR/WRMSR: see msr */
+#define XVCPU_EXIT_IRQ_WINDOW_OPEN	10	/* request_interrupt_window met */
+#define XVCPU_EXIT_DEBUG		11	/* XVCPU_SET_GUEST_DEBUG: see debug */
 
 #define XVCPU_IO_IN			0
 #define XVCPU_IO_OUT			1
@@ -187,26 +342,49 @@ struct xvcpu_exit_info {
 
 #define XVCPU_INTERNAL_UNHANDLED_EXIT	1
 
+/* String I/O data: in the run page, at this offset, at most this long. */
+#define XVCPU_RUN_IO_DATA_OFFSET	2048
+#define XVCPU_RUN_IO_DATA_SIZE		2048
+
 struct xvcpu_run {
 	/* in */
 	__u8 immediate_exit;	/* non-zero: RUN returns -EINTR before entry */
-	__u8 pad0[7];
+	/*
+	 * Non-zero: return with XVCPU_EXIT_IRQ_WINDOW_OPEN as soon as the
+	 * guest can take an external interrupt (and none is queued).
+	 */
+	__u8 request_interrupt_window;
+	__u8 pad0[6];
 	/* out */
 	__u32 exit_reason;	/* XVCPU_EXIT_* */
-	__u32 pad1;
+	/* XVCPU_INTERRUPT would be injected at once: IF = 1, no shadow */
+	__u8 ready_for_interrupt_injection;
+	__u8 if_flag;		/* the guest's RFLAGS.IF */
+	__u8 pad1[2];
 	union {
 		/*
-		 * XVCPU_EXIT_IO.  RIP already points past the instruction.
-		 * OUT: data holds the value written (size bytes).
-		 * IN: userspace stores the value in data; the next XVCPU_RUN
-		 * loads it into AL/AX/EAX before re-entering the guest.
+		 * XVCPU_EXIT_IO.
+		 * IN/OUT (string == 0, count == 1): RIP already points past
+		 * the instruction.  OUT: data holds the value written (size
+		 * bytes).  IN: userspace stores the value in data; the next
+		 * XVCPU_RUN loads it into AL/AX/EAX before re-entering.
+		 * INS/OUTS (string == 1): count elements of size bytes at
+		 * data_offset in the run page, in the order the guest moves
+		 * them.  OUTS: the kernel already read them from the guest.
+		 * INS: userspace fills them; the next XVCPU_RUN writes them
+		 * to the guest.  The kernel updates RSI/RDI/RCX and RIP as
+		 * the instruction would; a REP with more to do re-executes.
 		 */
 		struct {
 			__u8  direction;	/* XVCPU_IO_IN / XVCPU_IO_OUT */
 			__u8  size;		/* 1, 2 or 4 */
 			__u16 port;
-			__u32 count;		/* 1: string I/O comes later */
+			__u32 count;
 			__u64 data;
+			__u32 data_offset;	/* string I/O */
+			__u8  string;
+			__u8  rep;
+			__u8  pad[2];
 		} io;
 		/*
 		 * XVCPU_EXIT_MMIO: the guest touched a guest-physical address
@@ -219,7 +397,13 @@ struct xvcpu_run {
 			__u64 linear_addr;	/* valid if linear_valid */
 			__u32 access;		/* XVCPU_MMIO_* */
 			__u8  linear_valid;
-			__u8  pad[3];
+			/*
+			 * The instruction at CS:RIP, as far as it could
+			 * be read (up to 15 bytes; 0 if not at all).
+			 */
+			__u8  insn_len;
+			__u8  pad[2];
+			__u8  insn[16];
 		} mmio;
 		/*
 		 * XVCPU_EXIT_HYPERCALL: the guest executed VMCALL.  nr is
@@ -249,6 +433,20 @@ struct xvcpu_run {
 			__u8  pad[2];
 			__u64 data;
 		} msr;
+		/*
+		 * XVCPU_EXIT_DEBUG: after a single step (exception 1 with
+		 * DR6.BS for the monitor trap flag), or an intercepted #BP
+		 * (RIP at the INT3) or #DB (dr6 as the guest would see it).
+		 * The exception is not delivered: re-inject it with
+		 * XVCPU_SET_EVENTS if the guest should see it.
+		 */
+		struct {
+			__u32 exception;
+			__u32 pad;
+			__u64 pc;		/* CS base + RIP */
+			__u64 dr6;
+			__u64 dr7;
+		} debug;
 		/* XVCPU_EXIT_FAIL_ENTRY (SDM Vol. 3C 27.8) */
 		struct {
 			__u64 hardware_entry_failure_reason;	/* exit reason */
