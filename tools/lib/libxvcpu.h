@@ -76,6 +76,24 @@ int xvcpu_get_sregs(struct xvcpu_vcpu *vcpu, struct xvcpu_sregs *sregs);
 int xvcpu_set_sregs(struct xvcpu_vcpu *vcpu, const struct xvcpu_sregs *sregs);
 int xvcpu_get_exit_info(struct xvcpu_vcpu *vcpu, struct xvcpu_exit_info *info);
 
+/* ---- CPUID tables ---- */
+
+/*
+ * XVCPU_GET_SUPPORTED_CPUID on the system fd, XVCPU_GET_CPUID and
+ * XVCPU_SET_CPUID on a vCPU.  The GETs clear @cpuid's header first, as
+ * the kernel wants, and fill it.
+ */
+int xvcpu_get_supported_cpuid(int sys_fd, struct xvcpu_cpuid *cpuid);
+int xvcpu_get_cpuid(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid *cpuid);
+int xvcpu_set_cpuid(struct xvcpu_vcpu *vcpu, const struct xvcpu_cpuid *cpuid);
+/*
+ * The entry of @cpuid answering CPUID (EAX = @function, ECX = @index):
+ * one with that function and, if XVCPU_CPUID_FLAG_INDEXED, that index.
+ * NULL if none.
+ */
+struct xvcpu_cpuid_entry *xvcpu_cpuid_entry(struct xvcpu_cpuid *cpuid,
+					    uint32_t function, uint32_t index);
+
 /*
  * Put @vcpu into @mode with RIP = @entry and RSP = @stack.  For the
  * protected and long modes, a GDT with a busy TSS (and for long mode, page
@@ -134,5 +152,103 @@ int xvcpu_vm_read(struct xvcpu_vm *vm, uint64_t gpa, void *dst, size_t len);
 
 /* Human-readable name of an XVCPU_EXIT_* value ("IO", "HLT", ...). */
 const char *xvcpu_exit_name(uint32_t exit_reason);
+
+/* ---- MMIO instruction emulation (mmio.c) ---- */
+
+/*
+ * xvcpu has no instruction emulator in the kernel: on XVCPU_EXIT_MMIO the
+ * VMM completes the instruction.  These functions do it for the forms
+ * compilers and drivers use on device memory:
+ *
+ *   MOV r/m,r and r,r/m (88, 89, 8A, 8B), MOV r/m,imm (C6 /0, C7 /0),
+ *   MOV with moffs (A0-A3), MOVZX/MOVSX (0F B6, B7, BE, BF), MOVSXD (63,
+ *   64-bit mode), STOS (AA, AB) and MOVS (A4, A5) with or without REP,
+ *   and ADD, OR, ADC, SBB, AND, SUB, XOR, CMP (00-3F, 80, 81, 83) and
+ *   TEST (84, 85, F6 /0, F7 /0) with a memory operand, which set CF, PF,
+ *   AF, ZF, SF and OF as the SDM (Vol. 2) says; after AND, OR, XOR and
+ *   TEST, whose AF it leaves undefined, AF is 0.
+ *
+ * in 16-, 32- and 64-bit code (the mode comes from CR0.PE, RFLAGS.VM,
+ * EFER.LMA, CS.L and CS.D), with the 66, 67, REX, segment and LOCK
+ * prefixes.  LOCK is accepted where the SDM allows it, but nothing makes
+ * a read-modify-write of MMIO atomic.  F2 and F3 are accepted on STOS
+ * and MOVS only (both mean REP there).
+ *
+ * Memory accesses go to the page of the fault: @gpa is mmio.phys_addr's
+ * page plus the offset.  An access outside that page (the other operand
+ * of MOVS, the part of an access that straddles into the next page) goes
+ * through the guest's page tables (XVCPU_TRANSLATE), then to guest RAM
+ * if a mapped slot holds it (a writable one for a write), else to the
+ * callbacks too.  @size is 1, 2, 4 or 8 (less for the two parts of an
+ * access that straddles a page boundary); @data is little-endian.  A
+ * callback returns 0 or -errno; an error stops the emulation and is
+ * returned (the accesses already made are not undone, the registers are
+ * not changed).
+ *
+ * REP STOS/MOVS: one exit completes every element whose MMIO operand
+ * lies in the page of the fault; if elements remain, RCX, RSI and RDI
+ * say how many and where, RIP stays at the instruction and the guest
+ * does the rest when it runs again (exiting again at the next MMIO page).
+ */
+struct xvcpu_mmio_ops {
+	int (*mmio_read)(void *opaque, uint64_t gpa, void *data,
+			 unsigned int size);
+	int (*mmio_write)(void *opaque, uint64_t gpa, const void *data,
+			  unsigned int size);
+};
+
+/*
+ * Emulate the instruction that caused the MMIO exit @vcpu just returned:
+ * reads the registers, the segment registers and the exit information,
+ * performs the accesses through @ops, then writes the registers back
+ * with RIP past the instruction (or, for an unfinished REP, at it) and
+ * RFLAGS updated.  Returns 0, or -errno with the registers unchanged:
+ * -ENOTSUP for an instruction or an addressing case this does not
+ * handle (no instruction bytes, a fault while walking the page tables),
+ * -EINVAL if the exit is not MMIO or the instruction cannot have caused
+ * it (no memory operand, wrong direction, another address: the guest
+ * changed its code), -EFAULT if the other operand of MOVS is not mapped
+ * in the guest's page tables (the guest's #PF is not injected), or what
+ * a callback returned.
+ */
+int xvcpu_mmio_emulate(struct xvcpu_vcpu *vcpu,
+		       const struct xvcpu_mmio_ops *ops, void *opaque);
+
+/*
+ * XVCPU_TRANSLATE: guest-linear @linear as an access of type @access
+ * (XVCPU_ACCESS_*) would see it.  0 with @tr filled (tr->valid says
+ * whether the walk succeeded), or -errno.
+ */
+int xvcpu_translate(struct xvcpu_vcpu *vcpu, uint64_t linear,
+		    uint32_t access, struct xvcpu_translation *tr);
+
+/*
+ * The pure part of xvcpu_mmio_emulate(), for tests and for VMMs that keep
+ * their own register copies: no file descriptor is touched.
+ */
+struct xvcpu_mmio_ctx {
+	struct xvcpu_regs regs;		/* in, out: RIP, RFLAGS, GPRs */
+	struct xvcpu_sregs sregs;	/* in: CR0, EFER, segments */
+	/* in: the exit, as in the run page's mmio */
+	uint64_t phys_addr;
+	uint64_t linear_addr;
+	int linear_valid;
+	uint32_t access;		/* XVCPU_MMIO_* */
+	const uint8_t *insn;
+	unsigned int insn_len;
+	const struct xvcpu_mmio_ops *ops;
+	void *opaque;
+	/*
+	 * Guest memory outside the page of the fault, by guest-linear
+	 * address (never crossing a page).  May be NULL: then instructions
+	 * that need it fail with -ENOTSUP.
+	 */
+	int (*linear_access)(void *lin_opaque, uint64_t linear, void *data,
+			     unsigned int size, int write);
+	void *lin_opaque;
+};
+
+/* 0 with @ctx->regs updated, or -errno as xvcpu_mmio_emulate(). */
+int xvcpu_mmio_execute(struct xvcpu_mmio_ctx *ctx);
 
 #endif /* LIBXVCPU_H */
