@@ -189,6 +189,9 @@ const char *xvcpu_exit_name(uint32_t exit_reason);
  * lies in the page of the fault; if elements remain, RCX, RSI and RDI
  * say how many and where, RIP stays at the instruction and the guest
  * does the rest when it runs again (exiting again at the next MMIO page).
+ *
+ * Not modelled: segment limits and rights, alignment checks, and the
+ * single-step trap of RFLAGS.TF after an emulated instruction.
  */
 struct xvcpu_mmio_ops {
 	int (*mmio_read)(void *opaque, uint64_t gpa, void *data,
