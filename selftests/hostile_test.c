@@ -10,8 +10,10 @@
  *   insn.*       one instruction each: VMX instructions, MSRs, other
  *                privileged instructions, port I/O to reset ports,
  *                faults.  The table below names the outcome each one must
- *                give and, where it reaches userspace, the basic exit
- *                reason (Intel SDM Vol. 3D, Appendix C).
+ *                give: the exception the guest's own handler sees (the
+ *                recording IDT of lib/idt.h), or, where it reaches
+ *                userspace, the basic exit reason (Intel SDM Vol. 3D,
+ *                Appendix C).
  *   bad_state.*  guest state the processor refuses (SDM Vol. 3C 27.3.1):
  *                XVCPU_EXIT_FAIL_ENTRY, reason 33 with bit 31 set.
  *   loop.*       endless loops, with and without exits handled in the
@@ -37,6 +39,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "idt.h"
 
 /* Basic exit reasons used outside the table (SDM Vol. 3D, Appendix C). */
 #define EXIT_REASON_TRIPLE_FAULT	2
@@ -91,9 +94,10 @@ static unsigned int phys_bits(void)
 
 enum feature {
 	NEEDS_NOTHING,
-	NEEDS_MONITOR,		/* CPUID.01H:ECX.MONITOR[3] */
-	NEEDS_XSAVE,		/* CPUID.01H:ECX.XSAVE[26] */
 	NEEDS_FSGSBASE,		/* CPUID.(07H,0):EBX.FSGSBASE[0] */
+	NEEDS_RDRAND,		/* CPUID.01H:ECX.RDRAND[30] */
+	NEEDS_RDSEED,		/* CPUID.(07H,0):EBX.RDSEED[18] */
+	NEEDS_CAP_XSAVE,	/* XVCPU_CAP_XSAVE: guest XSAVE */
 };
 
 /* Whether the processor has @f; *@name says what it is. */
@@ -102,20 +106,25 @@ static bool have_feature(enum feature f, const char **name)
 	unsigned int a, b, c, d;
 
 	switch (f) {
-	case NEEDS_MONITOR:
-		*name = "MONITOR/MWAIT";
-		__cpuid(1, a, b, c, d);
-		return c & (1U << 3);
-	case NEEDS_XSAVE:
-		*name = "XSAVE";
-		__cpuid(1, a, b, c, d);
-		return c & (1U << 26);
 	case NEEDS_FSGSBASE:
 		*name = "FSGSBASE";
 		if (__get_cpuid_max(0, NULL) < 7)
 			return false;
 		__cpuid_count(7, 0, a, b, c, d);
 		return b & 1;
+	case NEEDS_RDRAND:
+		*name = "RDRAND";
+		__cpuid(1, a, b, c, d);
+		return c & (1U << 30);
+	case NEEDS_RDSEED:
+		*name = "RDSEED";
+		if (__get_cpuid_max(0, NULL) < 7)
+			return false;
+		__cpuid_count(7, 0, a, b, c, d);
+		return b & (1U << 18);
+	case NEEDS_CAP_XSAVE:
+		*name = "XVCPU_CAP_XSAVE";
+		return xvt_cap(XVCPU_CAP_XSAVE) > 0;
 	case NEEDS_NOTHING:
 		break;
 	}
@@ -203,6 +212,7 @@ static void assert_host_fine(struct __test_metadata *_metadata,
 enum want {
 	WANT_INTERNAL,	/* XVCPU_EXIT_INTERNAL_ERROR, data[0] = reason */
 	WANT_SHUTDOWN,	/* #UD or #GP, and with no IDT a triple fault */
+	WANT_EXC,	/* the guest's handler for .vector: RIP at the insn */
 	WANT_HLT,	/* no exit, or one the kernel handles: on to the HLT */
 	WANT_IO,	/* XVCPU_EXIT_IO: port I/O never reaches the host */
 	WANT_HYPERCALL,	/* XVCPU_EXIT_HYPERCALL, nr = RAX */
@@ -233,6 +243,7 @@ FIXTURE_VARIANT(insn) {
 	uint32_t msr_index;	/* WANT_MSR */
 	uint8_t msr_dir;
 	uint8_t msr_error;	/* userspace fails the access: #GP */
+	uint8_t vector;		/* WANT_EXC: #UD, or #GP(0) */
 	uint64_t msr_data;
 };
 
@@ -268,6 +279,8 @@ FIXTURE_TEARDOWN(insn)
 #define INTERNAL_Q(r, q)	.want = WANT_INTERNAL, .reason = (r), .qual = (q)
 #define SHUTDOWN		.want = WANT_SHUTDOWN
 #define NATIVE			.want = WANT_HLT
+#define UD			.want = WANT_EXC, .vector = 6
+#define GP0			.want = WANT_EXC, .vector = 13
 #define OUT(p, s, d)		.want = WANT_IO, .port = (p), .io_dir = XVCPU_IO_OUT, \
 				.io_size = (s), .io_data = (d)
 #define IN(p, s)		.want = WANT_IO, .port = (p), .io_dir = XVCPU_IO_IN, \
@@ -280,27 +293,23 @@ FIXTURE_TEARDOWN(insn)
 #define SCRATCH	"lea hostile_scratch(%rip), %rax"
 
 /*
- * VMX instructions (SDM Vol. 3C 26.1.2: unconditional exits).  The guest
- * runs with the real CR4.VMXE set (VMX fixes it), so none faults first.
- * The qualification of those with a memory operand is its displacement
- * (Table 28-1 and 28.2.1).
- * VMFUNC is #UD unless "enable VM functions" is set, which xvcpu never
- * does; VMCALL is the hypercall exit.
+ * VMX instructions exit unconditionally (SDM Vol. 3C 26.1.2); xvcpu gives
+ * guests no VMX (CPUID.01H:ECX.VMX is clear), so each is a #UD in the
+ * guest, as on a processor without VMX.  VMFUNC is #UD as well ("enable
+ * VM functions" is never set); VMCALL is the hypercall exit.
  */
-INSN(vmxon,	SCRATCH,		"vmxon (%rax)",		INTERNAL_Q(27, 0));
-INSN(vmxoff,	"",			"vmxoff",		INTERNAL(26));
-INSN(vmclear,	SCRATCH,		"vmclear 0x40(%rax)",	INTERNAL_Q(19, 0x40));
-INSN(vmptrld,	SCRATCH,		"vmptrld 0x80(%rax)",	INTERNAL_Q(21, 0x80));
-INSN(vmptrst,	SCRATCH,		"vmptrst 0x100(%rax)",	INTERNAL_Q(22, 0x100));
-INSN(vmread,	SCRATCH "; xor %ebx, %ebx", "vmread %rbx, 0x10(%rax)",
-	INTERNAL_Q(23, 0x10));
-INSN(vmwrite,	SCRATCH "; xor %ebx, %ebx", "vmwrite 0x18(%rax), %rbx",
-	INTERNAL_Q(25, 0x18));
-INSN(vmlaunch,	"",			"vmlaunch",		INTERNAL(20));
-INSN(vmresume,	"",			"vmresume",		INTERNAL(24));
-INSN(invept,	SCRATCH "; mov $1, %ebx", "invept (%rax), %rbx", INTERNAL_Q(50, 0));
-INSN(invvpid,	SCRATCH "; mov $1, %ebx", "invvpid (%rax), %rbx", INTERNAL_Q(53, 0));
-INSN(vmfunc,	"xor %eax, %eax; xor %ecx, %ecx", "vmfunc",	SHUTDOWN);
+INSN(vmxon,	SCRATCH,		"vmxon (%rax)",		UD);
+INSN(vmxoff,	"",			"vmxoff",		UD);
+INSN(vmclear,	SCRATCH,		"vmclear 0x40(%rax)",	UD);
+INSN(vmptrld,	SCRATCH,		"vmptrld 0x80(%rax)",	UD);
+INSN(vmptrst,	SCRATCH,		"vmptrst 0x100(%rax)",	UD);
+INSN(vmread,	SCRATCH "; xor %ebx, %ebx", "vmread %rbx, 0x10(%rax)", UD);
+INSN(vmwrite,	SCRATCH "; xor %ebx, %ebx", "vmwrite 0x18(%rax), %rbx", UD);
+INSN(vmlaunch,	"",			"vmlaunch",		UD);
+INSN(vmresume,	"",			"vmresume",		UD);
+INSN(invept,	SCRATCH "; mov $1, %ebx", "invept (%rax), %rbx", UD);
+INSN(invvpid,	SCRATCH "; mov $1, %ebx", "invvpid (%rax), %rbx", UD);
+INSN(vmfunc,	"xor %eax, %eax; xor %ecx, %ecx", "vmfunc",	UD);
 INSN(vmcall,	"mov $0x4242, %eax",	"vmcall",		HYPERCALL(0x4242));
 
 /*
@@ -354,25 +363,28 @@ INSN(wrmsr_debugctl_exit_refused, WRMSR(0x1d9, 0, 1), "wrmsr",
 	MSR_EXIT(0x1d9, XVCPU_MSR_WRITE, 1), .msr_error = 1);
 
 /*
- * Other privileged instructions that exit.  MOV DR qualification (Table
- * 28-4): DR number, bit 4 = MOV from DR, bits 11:8 the register.  Control
- * register qualification (Table 28-3): CR number, bits 5:4 the access type
- * (0 to CR, 1 from CR), bits 11:8 the register.  CR8 exits both ways (no
- * TPR shadow); CR4.VMXE is the host's.
+ * Other privileged instructions.  MOV DR is emulated in the kernel (DR6
+ * reads 0xffff0ff0 after reset, SDM Vol. 3A 18.2.3); INVD and WBINVD
+ * complete; RDPMC is #GP(0) (no performance counters for guests);
+ * MONITOR and MWAIT are #UD (CPUID.01H:ECX.MONITOR is clear); XSETBV of
+ * a valid XCR0 completes.  Control register qualification (Table 28-3):
+ * CR number, bits 5:4 the access type (0 to CR, 1 from CR), bits 11:8 the
+ * register.  CR8 exits both ways (no TPR shadow); CR4.VMXE is the host's.
  */
-INSN(mov_to_dr7,	"mov $0x403, %eax",	"mov %rax, %dr7", INTERNAL_Q(29, 0x007));
-INSN(mov_to_dr0,	"xor %ecx, %ecx",	"mov %rcx, %dr0", INTERNAL_Q(29, 0x100));
-INSN(mov_from_dr6,	"",			"mov %dr6, %rbx", INTERNAL_Q(29, 0x316));
-INSN(invd,		"",			"invd",		INTERNAL_Q(13, 0));
-INSN(wbinvd,		"",			"wbinvd",	INTERNAL_Q(54, 0));
-INSN(rdpmc,		"xor %ecx, %ecx",	"rdpmc",	INTERNAL_Q(15, 0));
+INSN(mov_to_dr7,	"mov $0x403, %eax",	"mov %rax, %dr7", NATIVE);
+INSN(mov_to_dr0,	"xor %ecx, %ecx",	"mov %rcx, %dr0", NATIVE);
+INSN(mov_from_dr6,	"",			"mov %dr6, %rax",
+	NATIVE_RAX(0xffff0ff0));
+INSN(invd,		"",			"invd",		NATIVE);
+INSN(wbinvd,		"",			"wbinvd",	NATIVE);
+INSN(rdpmc,		"xor %ecx, %ecx",	"rdpmc",	GP0);
 INSN(monitor,		SCRATCH "; xor %ecx, %ecx; xor %edx, %edx",
-	"monitor %rax, %ecx, %edx", INTERNAL_Q(39, 0), .needs = NEEDS_MONITOR);
+	"monitor %rax, %ecx, %edx", UD);
 INSN(mwait,		"xor %eax, %eax; xor %ecx, %ecx",
-	"mwait %eax, %ecx",	INTERNAL(36), .needs = NEEDS_MONITOR);
+	"mwait %eax, %ecx",	UD);
 INSN(xsetbv,		"mov %cr4, %rax; bts $18, %rax; mov %rax, %cr4; "
 			"xor %ecx, %ecx; mov $3, %eax; xor %edx, %edx",
-	"xsetbv",		INTERNAL_Q(55, 0), .needs = NEEDS_XSAVE);
+	"xsetbv",		NATIVE, .needs = NEEDS_CAP_XSAVE);
 INSN(mov_to_cr8,	"mov $15, %eax",	"mov %rax, %cr8", INTERNAL_Q(28, 0x008));
 INSN(mov_from_cr8,	"",			"mov %cr8, %rdx", INTERNAL_Q(28, 0x218));
 INSN(mov_to_cr4_vmxe,	"mov %cr4, %rax; bts $13, %rax",
@@ -405,8 +417,9 @@ INSN(cr0_clear_ne_nw_without_cd, CR0_WITHOUT_NE "; bts $29, %rax; btr $30, %rax"
 /*
  * Faults: the test VM has no IDT, so #UD, #GP or #DE end in a triple
  * fault.  RDTSCP, INVPCID and XSAVES are #UD because xvcpu leaves their
- * secondary controls off; GETSEC is #UD with CR4.SMXE = 0; SYSCALL with
- * EFER.SCE = 0; SYSENTER #GP with IA32_SYSENTER_CS = 0.
+ * secondary controls off; SYSCALL with EFER.SCE = 0; SYSENTER #GP with
+ * IA32_SYSENTER_CS = 0.  GETSEC always exits (SDM Vol. 3C 26.1.2): #UD
+ * in the guest's handler, as with CR4.SMXE = 0.
  */
 INSN(ud2,		"",			"ud2",		SHUTDOWN);
 INSN(int3,		"",			"int3",		SHUTDOWN);
@@ -417,7 +430,7 @@ INSN(rdtscp,		"",			"rdtscp",	SHUTDOWN);
 INSN(invpcid,		SCRATCH "; xor %ebx, %ebx", "invpcid (%rax), %rbx", SHUTDOWN);
 INSN(xsaves,		SCRATCH "; xor %edx, %edx; mov $3, %eax",
 	"xsaves (%rax)",	SHUTDOWN);
-INSN(getsec,		"xor %eax, %eax",	"getsec",	SHUTDOWN);
+INSN(getsec,		"xor %eax, %eax",	"getsec",	UD);
 INSN(rsm,		"",			"rsm",		SHUTDOWN);
 INSN(syscall,		"",			"syscall",	SHUTDOWN);
 INSN(sysenter,		"",			"sysenter",	SHUTDOWN);
@@ -431,6 +444,10 @@ INSN(rdtsc,		"",			"rdtsc",	NATIVE);
 INSN(invlpg,		SCRATCH,		"invlpg (%rax)", NATIVE);
 INSN(clts,		"",			"clts",		NATIVE);
 INSN(pause,		"",			"pause",	NATIVE);
+INSN(rdrand,		"",			"rdrand %rax",	NATIVE,
+	.needs = NEEDS_RDRAND);
+INSN(rdseed,		"",			"rdseed %rax",	NATIVE,
+	.needs = NEEDS_RDSEED);
 INSN(lgdt_same,		SCRATCH "; sgdt (%rax)", "lgdt (%rax)",	NATIVE);
 INSN(mov_to_cr3_same,	"mov %cr3, %rax",	"mov %rax, %cr3", NATIVE);
 INSN(lmsw,		"smsw %ax",		"lmsw %ax",	NATIVE);
@@ -504,6 +521,16 @@ TEST_F(insn, run)
 		EXPECT_EQ(at, regs.rip);
 		/* Nothing changed: it faults the same way again. */
 		ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_SHUTDOWN);
+		break;
+	case WANT_EXC:
+		ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+		/* The handler goes on past the instruction, to the HLT */
+		xvt_idt_set_resume(self->t, end);
+		expect_hlt(_metadata, self->vcpu, end + 1);
+		ASSERT_EQ(1, xvt_idt_total(self->t));
+		EXPECT_EQ(variant->vector, xvt_idt_event(self->t, 0)->vector);
+		EXPECT_EQ(at, xvt_idt_event(self->t, 0)->rip);
+		EXPECT_EQ(0, xvt_idt_event(self->t, 0)->error_code);
 		break;
 	case WANT_HLT:
 		expect_hlt(_metadata, self->vcpu, end + 1);
