@@ -129,7 +129,7 @@
 	out	%eax, %dx
 	.endm
 
-	.balign	16
+	.balign	16, 0
 boot64_image:
 
 /* ---- data: GDT (accessed bits preset: the image may be read-only) ---- */
@@ -141,7 +141,7 @@ boot64_gdt:
 	.quad	0x00af9b000000ffff	/* 0x18: code, 64-bit */
 boot64_gdt_end:
 
-	.balign	8
+	.balign	8, 0
 	.word	0
 boot64_gdtr:
 	.word	boot64_gdt_end - boot64_gdt - 1
@@ -157,7 +157,7 @@ boot64_hex:
 /* ---- 32-bit protected mode, paging off; ESI = APIC id ---- */
 
 	.code32
-	.balign	16
+	.balign	16, 0
 boot64_pm32:
 	mov	$BOOT64_SEL_DATA, %ax
 	mov	%ax, %ds
@@ -241,7 +241,7 @@ boot64_fail32:
 /* ---- 64-bit mode ---- */
 
 	.code64
-	.balign	16
+	.balign	16, 0
 boot64_lm64:
 	/* Upper halves are undefined after the mode switch: zero them */
 	mov	%esi, %esi
