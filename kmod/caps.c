@@ -152,7 +152,8 @@ int vmx_caps_compute(struct vmx_caps *caps, const struct vmx_msrs *msrs,
 	vmx_ctl_adjust(msrs->pin, needed_bits(pin_needs),
 		       VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER,
 		       &caps->pin);
-	vmx_ctl_adjust(msrs->proc, needed_bits(proc_needs), 0, &caps->proc);
+	vmx_ctl_adjust(msrs->proc, needed_bits(proc_needs),
+		       VMX_PROC_USE_MSR_BITMAPS, &caps->proc);
 	vmx_ctl_adjust(msrs->proc2, needed_bits(proc2_needs),
 		       VMX_PROC2_ENABLE_VPID | VMX_PROC2_WBINVD_EXITING,
 		       &caps->proc2);
@@ -169,6 +170,14 @@ int vmx_caps_compute(struct vmx_caps *caps, const struct vmx_msrs *msrs,
 	caps->ept_2mb = msrs->ept_vpid & VMX_EPT_CAP_2MB_PAGE;
 	caps->invept_single = msrs->ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE;
 	caps->preemption_timer = caps->pin & VMX_PIN_PREEMPTION_TIMER;
+	caps->ins_outs_info = msrs->basic & VMX_MSR_BASIC_INS_OUTS_INFO;
+	caps->virtual_nmis = caps->pin & VMX_PIN_VIRTUAL_NMIS;
+	/* Toggled per entry: allowed-1 settings (SDM Vol. 3D A.3.2) */
+	caps->intr_window = (msrs->proc >> 32) & VMX_PROC_INTR_WINDOW_EXITING;
+	caps->nmi_window = caps->virtual_nmis &&
+			   ((msrs->proc >> 32) & VMX_PROC_NMI_WINDOW_EXITING);
+	caps->mtf = (msrs->proc >> 32) & VMX_PROC_MONITOR_TRAP_FLAG;
+	caps->msr_bitmap = caps->proc & VMX_PROC_USE_MSR_BITMAPS;
 	caps->preemption_timer_shift = msrs->misc & VMX_MSR_MISC_TIMER_RATE_MASK;
 	caps->cr0_fixed0 = msrs->cr0_fixed0;
 	caps->cr0_fixed1 = msrs->cr0_fixed1;

@@ -34,6 +34,12 @@ struct vmx_caps {
 	bool ept_2mb;		/* 2 MiB EPT leaves usable */
 	bool invept_single;	/* else all-context INVEPT */
 	bool preemption_timer;	/* VMX-preemption timer active */
+	bool ins_outs_info;	/* INS/OUTS exits fill the instruction info */
+	bool virtual_nmis;	/* NMI blocking tracked: NMI injection works */
+	bool nmi_window;	/* NMI-window exiting (needs virtual NMIs) */
+	bool intr_window;	/* interrupt-window exiting */
+	bool mtf;		/* monitor trap flag */
+	bool msr_bitmap;	/* MSR bitmaps: some MSRs pass through */
 	u8 preemption_timer_shift;	/* it counts at TSC >> this */
 	u64 cr0_fixed0, cr0_fixed1;
 	u64 cr4_fixed0, cr4_fixed1;

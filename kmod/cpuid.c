@@ -1,69 +1,122 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The CPUID a guest sees: the host's values, less what xvcpu does not
- * virtualize, plus a hypervisor leaf.  Features that would need an exit
- * xvcpu does not handle (XSETBV, MSRs of a feature, INVPCID, ...) are
- * hidden, so a guest that trusts CPUID does not trip over them.
+ * The CPUID a guest sees: each vCPU answers from its own table
+ * (XVCPU_SET_CPUID), which starts as a copy of the supported table built
+ * here at module load: the host's leaves, less what xvcpu does not
+ * virtualize, plus the hypervisor leaf.  Features that would need an
+ * exit xvcpu does not handle (MSRs of a feature, INVPCID, XSAVES, ...)
+ * are hidden, so a guest that trusts CPUID does not trip over them.  The
+ * table rules and the filter are in cpuid_table.c.
  */
+#define pr_fmt(fmt) "xvcpu: " fmt
+
+#include <linux/slab.h>
 #include <asm/processor.h>
+#include <asm/processor-flags.h>
 
+#include "cpuid.h"
 #include "xvcpu.h"
+#include "vmcs.h"
 
-#define HYPERVISOR_LEAF		0x40000000
+static struct xvcpu_cpuid_entry supported[XVCPU_CPUID_MAX_ENTRIES];
+static u32 supported_nent;
+static struct cpuid_xsave_layout xsave_layout;
 
-/* CPUID.1:ECX features given to guests */
-/*
- * CPUID.1:ECX features given to guests: SSE3, PCLMULQDQ, SSSE3, CX16,
- * SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND.  Not VMX, SMX, MONITOR,
- * PCID, x2APIC, TSC deadline, XSAVE/OSXSAVE and what needs them (AVX,
- * FMA, F16C).
- */
-#define LEAF1_ECX_KEEP	(BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | \
-			 BIT(20) | BIT(22) | BIT(23) | BIT(25) | BIT(30))
-#define LEAF1_ECX_HYPERVISOR	BIT(31)
-/* CPUID.7.0:EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP, CLFLUSHOPT, SHA */
-#define LEAF7_EBX_KEEP	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | \
-			 BIT(19) | BIT(20) | BIT(23) | BIT(29))
-/* CPUID.80000001H:EDX: RDTSCP (bit 27) is not enabled for guests */
-#define EXT1_EDX_RDTSCP	BIT(27)
-
-void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *r)
+static void host_cpuid(u32 function, u32 index, u32 *regs)
 {
-	if (leaf >= HYPERVISOR_LEAF && leaf < HYPERVISOR_LEAF + 0x100) {
-		/* "xvcpuxvcpu\0\0", and no further hypervisor leaves */
-		r[0] = leaf == HYPERVISOR_LEAF ? HYPERVISOR_LEAF : 0;
-		r[1] = leaf == HYPERVISOR_LEAF ? 0x70637678 : 0;	/* xvcp */
-		r[2] = leaf == HYPERVISOR_LEAF ? 0x63767875 : 0;	/* uxvc */
-		r[3] = leaf == HYPERVISOR_LEAF ? 0x00007570 : 0;	/* pu */
-		return;
-	}
-	cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3]);
+	cpuid_count(function, index, &regs[0], &regs[1], &regs[2], &regs[3]);
+}
 
-	switch (leaf) {
-	case 1:
-		/* EBX[31:24]: the initial APIC ID */
-		r[1] = (r[1] & 0x00ffffff) | (vcpu->id << 24);
-		r[2] = (r[2] & LEAF1_ECX_KEEP) | LEAF1_ECX_HYPERVISOR;
-		break;
-	case 7:
-		r[1] = subleaf == 0 ? r[1] & LEAF7_EBX_KEEP : 0;
-		r[0] = 0;
-		r[2] = 0;
-		r[3] = 0;
-		break;
-	case 5:		/* MONITOR/MWAIT: not given to guests */
-	case 6:		/* thermal and power management */
-	case 0xa:	/* performance monitoring: no PMU */
-	case 0xd:	/* XSAVE: XSETBV is not virtualized yet */
-	case 0x12:	/* SGX */
-	case 0x14:	/* processor trace */
-		r[0] = 0;
-		r[1] = 0;
-		r[2] = 0;
-		r[3] = 0;
-		break;
-	case 0x80000001:
-		r[3] &= ~EXT1_EDX_RDTSCP;
-		break;
+/* After xvcpu_guest_xcr0_supported is known. */
+void xvcpu_cpuid_module_init(void)
+{
+	u32 n;
+
+	cpuid_xsave_layout_init(&xsave_layout, host_cpuid,
+				xvcpu_guest_xcr0_supported);
+	n = cpuid_build_supported(host_cpuid, &xsave_layout, supported,
+				  ARRAY_SIZE(supported));
+	if (n > ARRAY_SIZE(supported)) {
+		pr_warn("the host has %u CPUID entries, guests get the first %zu\n",
+			n, ARRAY_SIZE(supported));
+		n = ARRAY_SIZE(supported);
 	}
+	supported_nent = n;
+}
+
+const struct xvcpu_cpuid_entry *xvcpu_cpuid_supported(u32 *nent)
+{
+	*nent = supported_nent;
+	return supported;
+}
+
+int xvcpu_cpuid_vcpu_init(struct xvcpu_vcpu *vcpu)
+{
+	vcpu->cpuid = kmemdup(supported, supported_nent * sizeof(*supported),
+			      GFP_KERNEL_ACCOUNT);
+	if (!vcpu->cpuid)
+		return -ENOMEM;
+	vcpu->cpuid_nent = supported_nent;
+	return 0;
+}
+
+int xvcpu_cpuid_set(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid_entry *e,
+		    u32 nent)
+{
+	u32 bad = 0, other = 0;
+
+	switch (cpuid_check(e, nent, &bad, &other)) {
+	case CPUID_OK:
+		break;
+	case CPUID_TOO_MANY:
+		return xvcpu_refuse(-EINVAL, "SET_CPUID: %u entries, at most %u",
+				    nent, XVCPU_CPUID_MAX_ENTRIES);
+	case CPUID_BAD_FLAGS:
+		return xvcpu_refuse(-EINVAL, "SET_CPUID: entry %u (%#x/%#x): unknown flags %#x",
+				    bad, e[bad].function, e[bad].index,
+				    e[bad].flags);
+	case CPUID_BAD_PAD:
+		return xvcpu_refuse(-EINVAL, "SET_CPUID: entry %u (%#x/%#x): pad must be 0",
+				    bad, e[bad].function, e[bad].index);
+	case CPUID_DUPLICATE:
+	default:
+		return xvcpu_refuse(-EINVAL, "SET_CPUID: entries %u and %u both answer %#x/%#x",
+				    bad, other, e[other].function,
+				    e[other].index);
+	}
+	/* The vCPU's ioctl lock is held: no CPUID exit is using the table */
+	kfree(vcpu->cpuid);
+	vcpu->cpuid = e;
+	vcpu->cpuid_nent = nent;
+	return 0;
+}
+
+/* The guest's CR4.OSXSAVE, as it reads CR4 (SDM Vol. 3C 26.6.6) */
+static bool guest_osxsave(void)
+{
+	unsigned long mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
+	unsigned long cr4 = mask & X86_CR4_OSXSAVE ?
+			    vmcs_read(VMCS_CR4_READ_SHADOW) :
+			    vmcs_read(VMCS_GUEST_CR4);
+
+	return cr4 & X86_CR4_OSXSAVE;
+}
+
+/* At a CPUID exit: the VMCS of @vcpu is current. */
+void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 function, u32 index, u32 *regs)
+{
+	struct cpuid_dynamic d = {
+		.apic_id = vcpu->id,
+		.osxsave = guest_osxsave(),
+		.xcr0 = vcpu->xcr0,
+	};
+
+	cpuid_guest(vcpu->cpuid, vcpu->cpuid_nent, function, index, &d,
+		    &xsave_layout, regs);
+}
+
+u64 xvcpu_cpuid_xcr0_allowed(struct xvcpu_vcpu *vcpu)
+{
+	return cpuid_xcr0_allowed(vcpu->cpuid, vcpu->cpuid_nent,
+				  xvcpu_guest_xcr0_supported);
 }

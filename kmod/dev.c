@@ -11,10 +11,81 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "compat.h"
 #include "xvcpu.h"
+
+/* ---- CPUID tables (struct xvcpu_cpuid) ---- */
+
+/* GET ioctls: on input nent and pad must be 0 (the entries are output) */
+static int cpuid_get_check(struct xvcpu_cpuid __user *uc, const char *what)
+{
+	u32 nent, pad;
+
+	if (get_user(nent, &uc->nent) || get_user(pad, &uc->pad))
+		return -EFAULT;
+	if (nent || pad)
+		return xvcpu_refuse(-EINVAL, "%s: nent and pad must be 0 on input",
+				    what);
+	return 0;
+}
+
+static int cpuid_copy_out(struct xvcpu_cpuid __user *uc,
+			  const struct xvcpu_cpuid_entry *e, u32 nent)
+{
+	if (copy_to_user(uc->entries, e, nent * sizeof(*e)) ||
+	    put_user(nent, &uc->nent) || put_user(0, &uc->pad))
+		return -EFAULT;
+	return 0;
+}
+
+static int dev_get_supported_cpuid(struct xvcpu_cpuid __user *uc)
+{
+	const struct xvcpu_cpuid_entry *e;
+	u32 nent;
+	int r;
+
+	r = cpuid_get_check(uc, "GET_SUPPORTED_CPUID");
+	if (r)
+		return r;
+	e = xvcpu_cpuid_supported(&nent);
+	return cpuid_copy_out(uc, e, nent);
+}
+
+static int vcpu_get_cpuid(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid __user *uc)
+{
+	int r = cpuid_get_check(uc, "GET_CPUID");
+
+	return r ? r : cpuid_copy_out(uc, vcpu->cpuid, vcpu->cpuid_nent);
+}
+
+static int vcpu_set_cpuid(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid __user *uc)
+{
+	struct xvcpu_cpuid_entry *e;
+	u32 nent, pad;
+	int r;
+
+	if (get_user(nent, &uc->nent) || get_user(pad, &uc->pad))
+		return -EFAULT;
+	if (pad)
+		return xvcpu_refuse(-EINVAL, "SET_CPUID: pad must be 0");
+	if (nent > XVCPU_CPUID_MAX_ENTRIES)
+		return xvcpu_refuse(-EINVAL, "SET_CPUID: %u entries, at most %u",
+				    nent, XVCPU_CPUID_MAX_ENTRIES);
+	e = kmalloc_array(nent, sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	if (copy_from_user(e, uc->entries, nent * sizeof(*e))) {
+		kfree(e);
+		return -EFAULT;
+	}
+	r = xvcpu_cpuid_set(vcpu, e, nent);
+	if (r)
+		kfree(e);
+	return r;
+}
 
 /* ---- vCPU fd ---- */
 
@@ -39,6 +110,10 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct xvcpu_regs regs;
 		struct xvcpu_sregs sregs;
 		struct xvcpu_exit_info info;
+		struct xvcpu_translation tr;
+		struct xvcpu_events events;
+		struct xvcpu_interrupt irq;
+		struct xvcpu_guest_debug debug;
 	} u;
 	long r;
 
@@ -73,6 +148,43 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case XVCPU_GET_EXIT_INFO:
 		xvcpu_vcpu_get_exit_info(vcpu, &u.info);
 		r = copy_to_user(argp, &u.info, sizeof(u.info)) ? -EFAULT : 0;
+		break;
+	case XVCPU_TRANSLATE:
+		r = -EFAULT;
+		if (copy_from_user(&u.tr, argp, sizeof(u.tr)))
+			break;
+		r = xvcpu_vcpu_translate(vcpu, &u.tr);
+		if (!r && copy_to_user(argp, &u.tr, sizeof(u.tr)))
+			r = -EFAULT;
+		break;
+	case XVCPU_GET_EVENTS:
+		xvcpu_vcpu_get_events(vcpu, &u.events);
+		r = copy_to_user(argp, &u.events, sizeof(u.events)) ? -EFAULT : 0;
+		break;
+	case XVCPU_SET_EVENTS:
+		r = -EFAULT;
+		if (!copy_from_user(&u.events, argp, sizeof(u.events)))
+			r = xvcpu_vcpu_set_events(vcpu, &u.events);
+		break;
+	case XVCPU_INTERRUPT:
+		r = -EFAULT;
+		if (!copy_from_user(&u.irq, argp, sizeof(u.irq)))
+			r = xvcpu_vcpu_interrupt(vcpu, &u.irq);
+		break;
+	case XVCPU_NMI:
+		r = arg ? xvcpu_refuse(-EINVAL, "XVCPU_NMI takes no argument") :
+			  xvcpu_vcpu_nmi(vcpu);
+		break;
+	case XVCPU_SET_GUEST_DEBUG:
+		r = -EFAULT;
+		if (!copy_from_user(&u.debug, argp, sizeof(u.debug)))
+			r = xvcpu_vcpu_set_guest_debug(vcpu, &u.debug);
+		break;
+	case XVCPU_SET_CPUID:
+		r = vcpu_set_cpuid(vcpu, argp);
+		break;
+	case XVCPU_GET_CPUID:
+		r = vcpu_get_cpuid(vcpu, argp);
 		break;
 	default:
 		r = xvcpu_refuse(-ENOTTY, "unknown vCPU ioctl %#x", cmd);
@@ -239,7 +351,18 @@ static long dev_check_cap(unsigned long cap)
 	case XVCPU_CAP_HYPERCALL:
 	case XVCPU_CAP_CPUID:
 	case XVCPU_CAP_MSR_POLICY:
+	case XVCPU_CAP_TRANSLATE:
+	case XVCPU_CAP_STRING_IO:
+	case XVCPU_CAP_MMIO_INSN:
+	case XVCPU_CAP_SET_CPUID:
+	case XVCPU_CAP_EVENTS:
 		return 1;
+	case XVCPU_CAP_NMI:
+		return vmx_caps.nmi_window;
+	case XVCPU_CAP_XSAVE:
+		return xvcpu_guest_xcr0_supported != 0;
+	case XVCPU_CAP_GUEST_DEBUG:
+		return vmx_caps.mtf;
 	case XVCPU_CAP_VPID:
 		return vmx_caps.vpid;
 	case XVCPU_CAP_MAX_VCPUS:
@@ -255,6 +378,8 @@ static long dev_check_cap(unsigned long cap)
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	if (cmd == XVCPU_GET_SUPPORTED_CPUID)
+		return dev_get_supported_cpuid((void __user *)arg);
 	if (arg && cmd != XVCPU_CHECK_CAP)
 		return xvcpu_refuse(-EINVAL, "ioctl %#x on /dev/xvcpu takes no argument",
 				    cmd);

@@ -91,11 +91,17 @@ static int __init xvcpu_init(void)
 	if (r)
 		return r;
 	xvcpu_vcpu_module_init();
+	r = xvcpu_msr_bitmap_init();
+	if (r) {
+		xvcpu_vmx_exit();
+		return r;
+	}
 	preempt_notifier_inc();
 	r = misc_register(&xvcpu_misc);
 	if (r) {
 		pr_err("cannot register /dev/xvcpu (%d)\n", r);
 		preempt_notifier_dec();
+		xvcpu_msr_bitmap_exit();
 		xvcpu_vmx_exit();
 		return r;
 	}
@@ -109,6 +115,7 @@ static void __exit xvcpu_exit(void)
 	debugfs_remove_recursive(xvcpu_debugfs);
 	misc_deregister(&xvcpu_misc);
 	preempt_notifier_dec();
+	xvcpu_msr_bitmap_exit();
 	xvcpu_vmx_exit();
 	if (atomic_long_read(&xvcpu_stats.pages) ||
 	    atomic_long_read(&xvcpu_stats.vms) ||

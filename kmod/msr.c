@@ -1,14 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * RDMSR and WRMSR: the MSRs the kernel virtualizes, and for the others the
- * VM's policy: #GP(0) in the guest, or an exit to userspace.  With no MSR
- * bitmap every RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3).
+ * VM's policy: #GP(0) in the guest, or an exit to userspace.  Every
+ * RDMSR/WRMSR exits except those the MSR bitmap lets through (SDM Vol. 3C
+ * 26.1.3); without MSR bitmaps all of them exit.
  */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/trapnr.h>
 
 #include "xvcpu.h"
 #include "vmcs.h"
+
+/*
+ * The MSR bitmap (SDM Vol. 3C 25.6.9): one page shared by every vCPU
+ * and never written after load.  Bytes 0-1023 are the read bitmap of
+ * MSRs 0-0x1fff, 1024-2047 that of 0xc0000000-0xc0001fff, then the two
+ * write bitmaps; a 1 bit makes the access exit.  FS_BASE and GS_BASE pass
+ * through, as they are guest-state fields of the VMCS, and so does
+ * KERNEL_GS_BASE, which holds the guest's value whenever it runs (vcpu.c).
+ */
+static struct page *msr_bitmap;
+u64 xvcpu_msr_bitmap_pa;
+
+static void msr_bitmap_pass(u8 *bm, u32 index)
+{
+	u32 bit = index - 0xc0000000;
+
+	bm[1024 + bit / 8] &= ~BIT(bit % 8);	/* read */
+	bm[3072 + bit / 8] &= ~BIT(bit % 8);	/* write */
+}
+
+int xvcpu_msr_bitmap_init(void)
+{
+	u8 *bm;
+
+	if (!vmx_caps.msr_bitmap)
+		return 0;
+	msr_bitmap = alloc_page(GFP_KERNEL);
+	if (!msr_bitmap)
+		return -ENOMEM;
+	bm = page_address(msr_bitmap);
+	memset(bm, 0xff, PAGE_SIZE);
+	msr_bitmap_pass(bm, MSR_FS_BASE);
+	msr_bitmap_pass(bm, MSR_GS_BASE);
+	msr_bitmap_pass(bm, MSR_KERNEL_GS_BASE);
+	xvcpu_msr_bitmap_pa = page_to_phys(msr_bitmap);
+	return 0;
+}
+
+void xvcpu_msr_bitmap_exit(void)
+{
+	if (msr_bitmap)
+		__free_page(msr_bitmap);
+	msr_bitmap = NULL;
+}
 
 /* A linear address is canonical when bits 63:47 are all equal. */
 static bool is_canonical(u64 v)
@@ -158,7 +207,7 @@ static int msr_unknown(struct xvcpu_vcpu *vcpu, u32 index, u8 direction,
 	struct xvcpu_run *run = vcpu->run;
 
 	if (!(READ_ONCE(vcpu->vm->msr_policy) & XVCPU_MSR_EXIT_UNKNOWN)) {
-		vmcs_inject_gp();
+		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
 		return 1;
 	}
 	memset(&run->msr, 0, sizeof(run->msr));
@@ -181,7 +230,7 @@ int xvcpu_handle_rdmsr(struct xvcpu_vcpu *vcpu)
 	if (r == -ENOENT)
 		return msr_unknown(vcpu, index, XVCPU_MSR_READ, 0);
 	if (r) {
-		vmcs_inject_gp();
+		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
 		return 1;
 	}
 	g[GPR_RAX] = (u32)data;
@@ -201,7 +250,7 @@ int xvcpu_handle_wrmsr(struct xvcpu_vcpu *vcpu)
 	if (r == -ENOENT)
 		return msr_unknown(vcpu, index, XVCPU_MSR_WRITE, data);
 	if (r) {
-		vmcs_inject_gp();
+		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
 		return 1;
 	}
 	vmcs_skip_instruction();
@@ -214,7 +263,7 @@ void xvcpu_complete_msr(struct xvcpu_vcpu *vcpu)
 	struct xvcpu_run *run = vcpu->run;
 
 	if (run->msr.error) {
-		vmcs_inject_gp();
+		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
 		return;
 	}
 	if (run->msr.direction == XVCPU_MSR_READ) {

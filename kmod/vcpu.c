@@ -33,6 +33,7 @@
  */
 static unsigned int fpu_area_size;
 static u64 fpu_xsave_mask;
+static u64 host_xcr0;
 u64 xvcpu_guest_xcr0_supported;
 
 #define XFEATURE_MASK_AMX	(BIT_ULL(17) | BIT_ULL(18))
@@ -48,7 +49,8 @@ static struct xvcpu_guest_msrs host_msrs;
 void xvcpu_vcpu_module_init(void)
 {
 	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
-		fpu_xsave_mask = xgetbv(0) & ~XFEATURE_MASK_AMX;
+		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		fpu_xsave_mask = host_xcr0 & ~XFEATURE_MASK_AMX;
 		xvcpu_guest_xcr0_supported = fpu_xsave_mask & XCR0_GUEST_COMPONENTS;
 		fpu_area_size = roundup_pow_of_two(cpuid_ebx(0xd));
 	} else {
@@ -58,6 +60,8 @@ void xvcpu_vcpu_module_init(void)
 	rdmsrl(MSR_LSTAR, host_msrs.lstar);
 	rdmsrl(MSR_CSTAR, host_msrs.cstar);
 	rdmsrl(MSR_SYSCALL_MASK, host_msrs.sfmask);
+	/* The CPUID tables depend on xvcpu_guest_xcr0_supported */
+	xvcpu_cpuid_module_init();
 }
 
 static void fpu_load_guest(void *area)
@@ -241,6 +245,10 @@ int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
 	*(u16 *)vcpu->fpu = 0x37f;	/* FCW after FNINIT */
 	*(u32 *)(vcpu->fpu + FXSAVE_MXCSR_OFFSET) = 0x1f80;
 
+	r = xvcpu_cpuid_vcpu_init(vcpu);
+	if (r)
+		goto err;
+
 	r = vmx_vpid_alloc();
 	if (r < 0)
 		goto err;
@@ -272,6 +280,7 @@ void xvcpu_vcpu_destroy(struct xvcpu_vcpu *vcpu)
 	if (vcpu->run_page)
 		xvcpu_free_page(vcpu->run_page);
 	kfree(vcpu->fpu);
+	kfree(vcpu->cpuid);
 	vmx_vpid_free(vcpu->vpid);
 	kfree(vcpu);
 	atomic_long_dec(&xvcpu_stats.vcpus);
@@ -285,6 +294,7 @@ void xvcpu_vcpu_destroy(struct xvcpu_vcpu *vcpu)
 static long vcpu_enter_guest(struct xvcpu_vcpu *vcpu)
 {
 	unsigned long debugctl, dr7;
+	bool guest_dr, guest_xcr0;
 	u32 exit_reason;
 	int failed;
 
@@ -296,22 +306,32 @@ static long vcpu_enter_guest(struct xvcpu_vcpu *vcpu)
 		return -EAGAIN;
 	}
 
+	event_prepare_entry(vcpu);
 	vmcs_refresh_host_state(vcpu);
 	vcpu_load_guest_msrs(vcpu);
 	fpu_load_guest(vcpu->fpu);
+	/* The guest's XCR0 was checked by the XSETBV exit (exit.c) */
+	guest_xcr0 = fpu_xsave_mask && vcpu->xcr0 != host_xcr0;
+	if (guest_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	/* VM exit clears DR7 and IA32_DEBUGCTL (SDM Vol. 3C 28.5.1) */
 	get_debugreg(dr7, 7);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+	guest_dr = event_load_guest_dr(vcpu);
 	if (native_read_cr2() != vcpu->cr2)
 		native_write_cr2(vcpu->cr2);
 
 	failed = xvcpu_vmenter(vcpu->gprs, vcpu->launched);
 
 	vcpu->cr2 = native_read_cr2();
-	if (dr7 != DR7_RESET_VALUE)
+	if (guest_dr)
+		event_put_guest_dr();
+	else if (dr7 != DR7_RESET_VALUE)
 		set_debugreg(dr7, 7);
 	if (debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
+	if (guest_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	fpu_save_guest(vcpu->fpu);
 
 	if (failed) {
@@ -347,20 +367,22 @@ static int vcpu_entry_failed(struct xvcpu_vcpu *vcpu)
 	vcpu->run->exit_reason = XVCPU_EXIT_FAIL_ENTRY;
 	vcpu->run->fail_entry.hardware_entry_failure_reason = BIT_ULL(63) | err;
 	vcpu->run->fail_entry.exit_qualification = 0;
+	event_entry_failed(vcpu);
 	vmcs_clear(vcpu);
 	return 0;
 }
 
 /*
  * Give the guest the page it touched first: > 0 to re-enter, 0 for the
- * MMIO exit already in the run page (no slot holds the address).
+ * MMIO exit already in the run page (no slot holds the address), once
+ * its instruction bytes are there too.
  */
 static int vcpu_populate(struct xvcpu_vcpu *vcpu)
 {
 	int r = xvcpu_vm_populate(vcpu->vm, vcpu->fault_gpa);
 
 	if (r == -ENOENT)
-		return 0;
+		return xvcpu_guestmem_work(vcpu);
 	if (r)
 		return xvcpu_refuse(r, "vCPU %u: no page for guest-physical %#llx",
 				    vcpu->id, vcpu->fault_gpa);
@@ -376,6 +398,11 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = XVCPU_EXIT_INTR;
 		return -EINTR;
+	}
+	if (vcpu->pending == PENDING_STRING_IN) {
+		r = xvcpu_gm_complete_ins(vcpu);
+		if (r)
+			return r;
 	}
 
 	preempt_notifier_register(&vcpu->preempt);
@@ -398,12 +425,16 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 		preempt_enable();
 		if (r == XVCPU_EXIT_NEEDS_PAGE)
 			r = vcpu_populate(vcpu);
+		else if (r == XVCPU_EXIT_GUEST_MEM)
+			r = xvcpu_guestmem_work(vcpu);
 		if (r == -EAGAIN)
 			continue;
 		if (r <= 0)
 			break;
 	}
 	preempt_disable();
+	vmcs_load(vcpu);
+	event_fill_run(vcpu);
 	vcpu_put_guest_msrs(vcpu);
 	vmcs_clear(vcpu);
 	preempt_notifier_unregister(&vcpu->preempt);
@@ -474,6 +505,10 @@ int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	vmcs_write(VMCS_GUEST_RSP, regs->rsp);
 	vmcs_write(VMCS_GUEST_RIP, regs->rip);
 	vmcs_write(VMCS_GUEST_RFLAGS, regs->rflags);
+	/* Blocking by STI needs RFLAGS.IF = 1 (SDM Vol. 3C 27.3.1.5) */
+	if (!(regs->rflags & X86_EFLAGS_IF))
+		vmcs_clear_bits(VMCS_GUEST_INTERRUPTIBILITY,
+				VMX_INTERRUPTIBILITY_STI);
 	vmcs_clear(vcpu);
 	preempt_enable();
 	return 0;

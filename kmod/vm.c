@@ -201,6 +201,92 @@ out:
 	return r;
 }
 
+/* ---- guest-physical memory seen from the kernel ---- */
+
+/* Whether slots hold all of [@gpa, @gpa + @len), writable if @write. */
+static int vm_check_range(struct xvcpu_vm *vm, u64 gpa, size_t len,
+			  bool write)
+{
+	u64 end = gpa + len;
+
+	if (end < gpa)
+		return -ENOENT;
+	while (gpa < end) {
+		struct xvcpu_slot *slot = vm_find_slot(vm, gpa);
+
+		if (!slot)
+			return -ENOENT;
+		if (write && (slot->flags & XVCPU_MEM_READONLY))
+			return -EPERM;
+		gpa = slot->gpa + slot->size;
+	}
+	return 0;
+}
+
+int xvcpu_vm_check_phys(struct xvcpu_vm *vm, u64 gpa, size_t len, bool write)
+{
+	int r;
+
+	mutex_lock(&vm->lock);
+	r = vm_check_range(vm, gpa, len, write);
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/*
+ * Copy between @buf and guest-physical [@gpa, @gpa + @len), page by
+ * page.  A read of a page not allocated yet gives zeros and allocates
+ * nothing; a write allocates it (the guest maps it in EPT when it first
+ * touches it: xvcpu_vm_populate()).  The whole range is checked first,
+ * so only -ENOMEM can leave a write half done.
+ */
+static int vm_rw_phys(struct xvcpu_vm *vm, u64 gpa, void *buf, size_t len,
+		      bool write)
+{
+	int r;
+
+	mutex_lock(&vm->lock);
+	r = vm_check_range(vm, gpa, len, write);
+	while (!r && len) {
+		struct xvcpu_slot *slot = vm_find_slot(vm, gpa);
+		unsigned long i = (gpa - slot->gpa) >> PAGE_SHIFT;
+		size_t off = offset_in_page(gpa);
+		size_t n = min_t(size_t, len, PAGE_SIZE - off);
+		struct page *page;
+
+		if (write) {
+			page = slot_get_page(slot, i);
+			if (!page) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(page_address(page) + off, buf, n);
+		} else {
+			page = xa_load(&slot->pages, i);
+			if (page)
+				memcpy(buf, page_address(page) + off, n);
+			else
+				memset(buf, 0, n);
+		}
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+int xvcpu_vm_read_phys(struct xvcpu_vm *vm, u64 gpa, void *buf, size_t len)
+{
+	return vm_rw_phys(vm, gpa, buf, len, false);
+}
+
+int xvcpu_vm_write_phys(struct xvcpu_vm *vm, u64 gpa, const void *buf,
+			size_t len)
+{
+	return vm_rw_phys(vm, gpa, (void *)buf, len, true);
+}
+
 static bool vm_overlaps(struct xvcpu_vm *vm, u64 gpa, u64 size)
 {
 	int i;

@@ -299,6 +299,20 @@ int vmcs_check_sregs(const struct xvcpu_sregs *sregs)
 		return -EINVAL;
 	if (sregs->efer & ~EFER_KNOWN)
 		return -EINVAL;
+	/*
+	 * SDM Vol. 3C 27.3.1.1: IA-32e mode (EFER.LMA) needs CR0.PG and
+	 * CR4.PAE, and with paging on EFER.LMA must equal EFER.LME.
+	 */
+	if ((sregs->efer & EFER_LMA) &&
+	    (!(sregs->cr0 & X86_CR0_PG) || !(sregs->cr4 & X86_CR4_PAE)))
+		return -EINVAL;
+	if ((sregs->cr0 & X86_CR0_PG) &&
+	    !(sregs->efer & EFER_LMA) != !(sregs->efer & EFER_LME))
+		return -EINVAL;
+	/* CR0.PG needs CR0.PE; CR0.NW needs CR0.CD (SDM Vol. 3A 2.5) */
+	if (((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)) ||
+	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -404,11 +418,14 @@ void vmcs_setup(struct xvcpu_vcpu *vcpu)
 	else
 		pin &= ~VMX_PIN_PREEMPTION_TIMER;
 	vmcs_write(VMCS_PIN_CONTROLS, pin);
-	vmcs_write(VMCS_PROC_CONTROLS, vmx_caps.proc);
+	vcpu->proc_ctl = vmx_caps.proc;
+	vmcs_write(VMCS_PROC_CONTROLS, vcpu->proc_ctl);
+	if (vmx_caps.msr_bitmap)
+		vmcs_write(VMCS_MSR_BITMAP, xvcpu_msr_bitmap_pa);
 	vmcs_write(VMCS_PROC2_CONTROLS, vmx_caps.proc2);
 	vmcs_write(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	event_setup_vmcs(vcpu);
 	vmcs_write(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmcs_write(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
@@ -430,23 +447,6 @@ void vmcs_setup(struct xvcpu_vcpu *vcpu)
 	vmcs_refresh_host_state(vcpu);
 
 	vmcs_write_guest_reset_state();
-}
-
-/*
- * Make the next VM entry deliver #GP(0) (SDM Vol. 3C 27.6, injection
- * through the VM-entry interruption-information field, Table 25-16).
- * No error code in real mode: entry would fail (27.2.1.3).
- */
-void vmcs_inject_gp(void)
-{
-	u32 info = X86_TRAP_GP | VMX_INTR_TYPE_HW_EXCEPTION |
-		   VMX_INTR_INFO_VALID;
-
-	if (vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PE) {
-		info |= VMX_INTR_INFO_DELIVER_CODE;
-		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR_CODE, 0);
-	}
-	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 }
 
 /* Move RIP past the instruction that exited (SDM Vol. 3C 28.2.5). */

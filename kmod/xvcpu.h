@@ -20,6 +20,7 @@
 #include "../uapi/xvcpu.h"
 #include "caps.h"
 #include "ept.h"
+#include "guestmem.h"
 #include "../include/xvcpu/vmx.h"
 
 #define XVCPU_NR_MEMSLOTS	32
@@ -106,6 +107,19 @@ int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma);
  * slot holds @gpa (MMIO), -ENOMEM if no page could be had.
  */
 int xvcpu_vm_populate(struct xvcpu_vm *vm, u64 gpa);
+/*
+ * Guest-physical memory for the kernel's own accesses on the guest's
+ * behalf.  They take vm->lock, so they may sleep: never call them from an
+ * exit handler (preemption off); the run loop calls them afterwards.
+ * Pages not allocated yet read as zeros (nothing is allocated); a write
+ * allocates them.  -ENOENT if a slot does not hold the whole range,
+ * -EPERM for a write to a read-only slot, -ENOMEM.
+ */
+int xvcpu_vm_read_phys(struct xvcpu_vm *vm, u64 gpa, void *buf, size_t len);
+int xvcpu_vm_write_phys(struct xvcpu_vm *vm, u64 gpa, const void *buf,
+			size_t len);
+/* The checks of a read (@write false) or write, with no copy. */
+int xvcpu_vm_check_phys(struct xvcpu_vm *vm, u64 gpa, size_t len, bool write);
 
 /* ---- vCPU (vcpu.c, vmcs.c, exit.c) ---- */
 
@@ -123,6 +137,13 @@ struct xvcpu_guest_msrs {
 	u64 lstar;
 	u64 cstar;
 	u64 sfmask;
+};
+
+/* An event for VM entry, as the interruption-information field has it */
+struct xvcpu_event_state {
+	u32 info;			/* VMX_INTR_INFO_VALID set: pending */
+	u32 error_code;
+	u32 insn_len;			/* software interrupts and exceptions */
 };
 
 struct xvcpu_vcpu {
@@ -148,17 +169,34 @@ struct xvcpu_vcpu {
 	u64 tsc_aux;
 	u64 misc_enable;
 	u64 xcr0;			/* guest XCR0 (1 after reset) */
+	u64 cr8;			/* guest TPR as MOV CR8 sees it */
+
+	/* Events (event.c) */
+	u32 proc_ctl;			/* primary processor-based controls */
+	struct xvcpu_event_state event;	/* injected on the next entry */
+	bool entry_intr_written;	/* VM-entry field holds it */
+	bool irq_queued;		/* XVCPU_INTERRUPT waits for a window */
+	u8 irq_vector;
+	bool nmi_queued;
+	u32 guest_debug;		/* XVCPU_DEBUG_* */
+	bool guest_dr_active;		/* guest DR7 enables a breakpoint */
+	unsigned long db[4];		/* guest DR0-DR3 */
+	unsigned long dr6;		/* guest DR6 */
 	void *fpu;			/* guest FXSAVE/XSAVE area */
+	struct xvcpu_cpuid_entry *cpuid;	/* CPUID table (cpuid.c) */
+	u32 cpuid_nent;
 
 	struct xvcpu_run *run;		/* shared with userspace */
 	struct page *run_page;
 
 	/* What the next RUN completes from the run page first */
 	enum {
-		PENDING_NONE, PENDING_IO_IN, PENDING_HYPERCALL, PENDING_MSR
+		PENDING_NONE, PENDING_IO_IN, PENDING_HYPERCALL, PENDING_MSR,
+		PENDING_STRING_IN,	/* INS data: xvcpu_gm_complete_ins() */
 	} pending;
 	u8 pending_in_size;		/* of the PENDING_IO_IN */
 	u64 fault_gpa;			/* of XVCPU_EXIT_NEEDS_PAGE */
+	struct xvcpu_guestmem gm;	/* of XVCPU_EXIT_GUEST_MEM */
 	struct preempt_notifier preempt;
 };
 
@@ -188,27 +226,87 @@ void vmcs_set_sregs(const struct xvcpu_sregs *sregs);
 void vmcs_set_cr0(u64 cr0);
 void vmcs_set_cr4(u64 cr4);
 void vmcs_skip_instruction(void);
-void vmcs_inject_gp(void);
+
+/* event.c: events, windows and debugging (see there) */
+void xvcpu_queue_exception(struct xvcpu_vcpu *vcpu, unsigned int vector,
+			   u32 error_code);
+void event_setup_vmcs(struct xvcpu_vcpu *vcpu);
+void event_prepare_entry(struct xvcpu_vcpu *vcpu);
+void event_entry_failed(struct xvcpu_vcpu *vcpu);
+void event_after_exit(struct xvcpu_vcpu *vcpu, u32 basic_reason);
+void event_fill_run(struct xvcpu_vcpu *vcpu);
+int event_handle_interrupt_window(struct xvcpu_vcpu *vcpu);
+int event_handle_nmi_window(struct xvcpu_vcpu *vcpu);
+int event_handle_mtf(struct xvcpu_vcpu *vcpu);
+int event_handle_debug_exception(struct xvcpu_vcpu *vcpu, u32 info);
+int event_handle_dr_access(struct xvcpu_vcpu *vcpu);
+bool event_load_guest_dr(struct xvcpu_vcpu *vcpu);
+void event_put_guest_dr(void);
+void xvcpu_vcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev);
+int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
+			  const struct xvcpu_events *ev);
+int xvcpu_vcpu_interrupt(struct xvcpu_vcpu *vcpu,
+			 const struct xvcpu_interrupt *irq);
+int xvcpu_vcpu_nmi(struct xvcpu_vcpu *vcpu);
+int xvcpu_vcpu_set_guest_debug(struct xvcpu_vcpu *vcpu,
+			       const struct xvcpu_guest_debug *dbg);
 
 /* vcpu.c: guest KERNEL_GS_BASE and SYSCALL MSRs, wherever they are now */
 u64 xvcpu_guest_msr_get(struct xvcpu_vcpu *vcpu, u32 index);
 void xvcpu_guest_msr_set(struct xvcpu_vcpu *vcpu, u32 index, u64 value);
 
-/* msr.c: RDMSR/WRMSR exits (exit-handler return values) */
+/* msr.c: the MSR bitmap, and RDMSR/WRMSR exits (exit-handler returns) */
+extern u64 xvcpu_msr_bitmap_pa;
+int xvcpu_msr_bitmap_init(void);
+void xvcpu_msr_bitmap_exit(void);
 int xvcpu_handle_rdmsr(struct xvcpu_vcpu *vcpu);
 int xvcpu_handle_wrmsr(struct xvcpu_vcpu *vcpu);
 void xvcpu_complete_msr(struct xvcpu_vcpu *vcpu);
 
-/* cpuid.c: the guest's view of CPUID leaf @leaf, subleaf @subleaf. */
+/*
+ * cpuid.c: CPUID tables.  The supported table is built at module load,
+ * after xvcpu_guest_xcr0_supported is known; each vCPU answers from its
+ * own copy (vcpu->cpuid), replaced by XVCPU_SET_CPUID.
+ */
+void xvcpu_cpuid_module_init(void);
+const struct xvcpu_cpuid_entry *xvcpu_cpuid_supported(u32 *nent);
+int xvcpu_cpuid_vcpu_init(struct xvcpu_vcpu *vcpu);
+/* Checks @e; on success the vCPU owns it (kmalloc'ed), else the caller. */
+int xvcpu_cpuid_set(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid_entry *e,
+		    u32 nent);
+/*
+ * The XCR0 bits XSETBV may set: x87 and leaf 0xd of the vCPU's CPUID
+ * table, within what xvcpu gives guests (xvcpu_guest_xcr0_supported);
+ * 0 if the table does not set CPUID.1:ECX.XSAVE.
+ */
+u64 xvcpu_cpuid_xcr0_allowed(struct xvcpu_vcpu *vcpu);
+/* The guest's CPUID (EAX = @leaf, ECX = @subleaf), at a CPUID exit. */
 void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *regs);
 
 /*
  * exit.c: > 0 to re-enter the guest, 0 to return to userspace, or
- * XVCPU_EXIT_NEEDS_PAGE: back vcpu->fault_gpa first (it may sleep).
+ * XVCPU_EXIT_NEEDS_PAGE: back vcpu->fault_gpa first (it may sleep), or
+ * XVCPU_EXIT_GUEST_MEM: do the guest-memory work of vcpu->gm first.
  */
 #define XVCPU_EXIT_NEEDS_PAGE	2
+#define XVCPU_EXIT_GUEST_MEM	3
 int xvcpu_handle_exit(struct xvcpu_vcpu *vcpu, u32 exit_reason);
 void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu);
+/* The exit goes to userspace as XVCPU_EXIT_INTERNAL_ERROR; VMCS current */
+int xvcpu_exit_unhandled(struct xvcpu_vcpu *vcpu);
+
+/*
+ * guestmem.c: work on guest memory for exits (guestmem.h).  From exit
+ * handlers (preemption off): save the guest state it needs, start a
+ * string I/O exit.  From the run loop (preemption on): the work itself,
+ * the data of an INS, and XVCPU_TRANSLATE.
+ */
+void xvcpu_gm_save_state(struct xvcpu_vcpu *vcpu);
+int xvcpu_gm_string_io_exit(struct xvcpu_vcpu *vcpu, u64 qual);
+int xvcpu_guestmem_work(struct xvcpu_vcpu *vcpu);
+int xvcpu_gm_complete_ins(struct xvcpu_vcpu *vcpu);
+int xvcpu_vcpu_translate(struct xvcpu_vcpu *vcpu,
+			 struct xvcpu_translation *tr);
 
 /* vmenter.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
 int xvcpu_vmenter(unsigned long *gprs, unsigned long launched);

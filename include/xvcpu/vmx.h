@@ -210,6 +210,8 @@
 #define VMX_MSR_BASIC_VMCS_SIZE_MASK	0x1fffULL
 #define VMX_MSR_BASIC_MEMTYPE_SHIFT		50
 #define VMX_MSR_BASIC_MEMTYPE_WB		6ULL
+/* The instruction-information field is filled for INS/OUTS exits */
+#define VMX_MSR_BASIC_INS_OUTS_INFO	_BITULL(54)
 #define VMX_MSR_BASIC_TRUE_CTLS		_BITULL(55)
 
 /* IA32_VMX_MISC bits 4:0: the preemption timer counts at TSC >> this */
@@ -325,10 +327,23 @@
 #define VMX_IO_REP			_BITUL(5)
 #define VMX_IO_PORT_SHIFT		16
 
+/* VM-exit instruction information for INS/OUTS (28.2.5, Table 28-8) */
+#define VMX_IO_INFO_ASIZE(i)		(((i) >> 7) & 7)	/* 0: 16, 1: 32, 2: 64 bits */
+#define VMX_IO_INFO_SEG(i)		(((i) >> 15) & 7)	/* ES CS SS DS FS GS */
+
 /* Exit qualification for control-register accesses (Table 28-3) */
 #define VMX_CR_NUMBER(q)		((q) & 0xf)
 #define VMX_CR_ACCESS_TYPE(q)		(((q) >> 4) & 0x3)
 #define VMX_CR_ACCESS_MOV_TO_CR		0
+#define VMX_CR_ACCESS_MOV_FROM_CR	1
+
+/* Exit qualification for MOV DR (Table 28-4) */
+#define VMX_DR_NUMBER(q)		((q) & 0x7)
+#define VMX_DR_FROM_DR			_BITUL(4)	/* MOV from DR */
+#define VMX_DR_GPR(q)			(((q) >> 8) & 0xf)
+
+/* Exit qualification for debug exceptions (Table 28-1): DR6-like bits */
+#define VMX_DB_QUAL_MASK		0x1600fU	/* B0-B3, BD, BS, RTM */
 #define VMX_CR_GPR(q)			(((q) >> 8) & 0xf)
 
 /* Exit qualification for EPT violations (Table 28-7) */
@@ -336,20 +351,29 @@
 #define VMX_EPT_VIOL_WRITE		_BITULL(1)
 #define VMX_EPT_VIOL_FETCH		_BITULL(2)
 #define VMX_EPT_VIOL_LINEAR_VALID	_BITULL(7)
+#define VMX_EPT_VIOL_NMI_UNBLOCK	_BITULL(12)
 /* Bits 5:3: what the EPT entries allowed; 0: not present */
 #define VMX_EPT_VIOL_ENTRY_RWX		(7ULL << 3)
 
 /* Interruption information (SDM Vol. 3C 25.9.2, Table 25-18) */
 #define VMX_INTR_INFO_VECTOR_MASK	0xffU
 #define VMX_INTR_INFO_TYPE_MASK		(7U << 8)
+#define VMX_INTR_TYPE_EXT_INTR		(0U << 8)
 #define VMX_INTR_TYPE_NMI		(2U << 8)
 #define VMX_INTR_TYPE_HW_EXCEPTION	(3U << 8)
+#define VMX_INTR_TYPE_SOFT_INTR		(4U << 8)
+#define VMX_INTR_TYPE_PRIV_SOFT_EXC	(5U << 8)
+#define VMX_INTR_TYPE_SOFT_EXCEPTION	(6U << 8)
+#define VMX_INTR_TYPE_SHIFT		8
 #define VMX_INTR_INFO_DELIVER_CODE	_BITUL(11)
+/* Exit interruption info: an IRET unblocked NMIs before the exit */
+#define VMX_INTR_INFO_NMI_UNBLOCK	_BITUL(12)
 #define VMX_INTR_INFO_VALID		_BITUL(31)
 
 /* Guest interruptibility state (SDM Vol. 3C 25.4.2, Table 25-3) */
 #define VMX_INTERRUPTIBILITY_STI	_BITUL(0)
 #define VMX_INTERRUPTIBILITY_MOV_SS	_BITUL(1)
+#define VMX_INTERRUPTIBILITY_NMI	_BITUL(3)
 
 /* Segment access rights as the VMCS holds them (SDM Vol. 3C 25.4.1, Table 25-2) */
 #define VMCS_AR_TYPE_MASK		0xfU

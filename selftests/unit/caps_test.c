@@ -77,7 +77,17 @@ TEST(full_cpu_gives_every_control)
 	EXPECT_EQ(0x0401e172, c.proc & 0x0401e172);
 	/* nothing optional that xvcpu did not ask for */
 	EXPECT_FALSE(c.proc & VMX_PROC_TSC_OFFSETTING);
-	EXPECT_FALSE(c.proc & VMX_PROC_USE_MSR_BITMAPS);
+	/* window exits and MTF are allowed but only set when needed */
+	EXPECT_FALSE(c.proc & (VMX_PROC_INTR_WINDOW_EXITING |
+			       VMX_PROC_NMI_WINDOW_EXITING |
+			       VMX_PROC_MONITOR_TRAP_FLAG));
+	EXPECT_TRUE(c.intr_window);
+	EXPECT_TRUE(c.nmi_window);
+	EXPECT_TRUE(c.mtf);
+	EXPECT_TRUE(c.virtual_nmis);
+	/* an MSR bitmap lets the segment-base MSRs pass through */
+	EXPECT_TRUE(c.proc & VMX_PROC_USE_MSR_BITMAPS);
+	EXPECT_TRUE(c.msr_bitmap);
 	EXPECT_EQ(VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST |
 		  VMX_PROC2_ENABLE_VPID | VMX_PROC2_WBINVD_EXITING, c.proc2);
 	EXPECT_TRUE(c.exit & VMX_EXIT_HOST_ADDR_SPACE_SIZE);

@@ -371,6 +371,75 @@ int xvcpu_get_exit_info(struct xvcpu_vcpu *vcpu, struct xvcpu_exit_info *info)
 		neg_errno() : 0;
 }
 
+/* ---- events and debugging ---- */
+
+int xvcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev)
+{
+	return ioctl(vcpu->fd, XVCPU_GET_EVENTS, ev) < 0 ? neg_errno() : 0;
+}
+
+int xvcpu_set_events(struct xvcpu_vcpu *vcpu, const struct xvcpu_events *ev)
+{
+	return ioctl(vcpu->fd, XVCPU_SET_EVENTS, ev) < 0 ? neg_errno() : 0;
+}
+
+int xvcpu_interrupt(struct xvcpu_vcpu *vcpu, unsigned int vector)
+{
+	struct xvcpu_interrupt irq = { .vector = vector };
+
+	return ioctl(vcpu->fd, XVCPU_INTERRUPT, &irq) < 0 ? neg_errno() : 0;
+}
+
+int xvcpu_nmi(struct xvcpu_vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, XVCPU_NMI, 0) < 0 ? neg_errno() : 0;
+}
+
+int xvcpu_set_guest_debug(struct xvcpu_vcpu *vcpu, uint32_t flags)
+{
+	struct xvcpu_guest_debug dbg = { .flags = flags };
+
+	return ioctl(vcpu->fd, XVCPU_SET_GUEST_DEBUG, &dbg) < 0 ?
+		neg_errno() : 0;
+}
+
+/* ---- CPUID tables ---- */
+
+int xvcpu_get_supported_cpuid(int sys_fd, struct xvcpu_cpuid *cpuid)
+{
+	cpuid->nent = 0;
+	cpuid->pad = 0;
+	return ioctl(sys_fd, XVCPU_GET_SUPPORTED_CPUID, cpuid) < 0 ?
+		neg_errno() : 0;
+}
+
+int xvcpu_get_cpuid(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid *cpuid)
+{
+	cpuid->nent = 0;
+	cpuid->pad = 0;
+	return ioctl(vcpu->fd, XVCPU_GET_CPUID, cpuid) < 0 ? neg_errno() : 0;
+}
+
+int xvcpu_set_cpuid(struct xvcpu_vcpu *vcpu, const struct xvcpu_cpuid *cpuid)
+{
+	return ioctl(vcpu->fd, XVCPU_SET_CPUID, cpuid) < 0 ? neg_errno() : 0;
+}
+
+struct xvcpu_cpuid_entry *xvcpu_cpuid_entry(struct xvcpu_cpuid *cpuid,
+					    uint32_t function, uint32_t index)
+{
+	struct xvcpu_cpuid_entry *e;
+	uint32_t i;
+
+	for (i = 0; i < cpuid->nent && i < XVCPU_CPUID_MAX_ENTRIES; i++) {
+		e = &cpuid->entries[i];
+		if (e->function == function &&
+		    (!(e->flags & XVCPU_CPUID_FLAG_INDEXED) || e->index == index))
+			return e;
+	}
+	return NULL;
+}
+
 /* ---- guest mode setup ---- */
 
 static void put_le64(uint8_t *p, uint64_t v)
@@ -634,7 +703,11 @@ int xvcpu_vcpu_setup_mode(struct xvcpu_vcpu *vcpu, enum xvcpu_mode mode,
 	ret = xvcpu_set_sregs(vcpu, &sregs);
 	if (ret < 0)
 		return ret;
-	return xvcpu_set_regs(vcpu, &regs);
+	ret = xvcpu_set_regs(vcpu, &regs);
+	if (ret < 0)
+		return ret;
+	/* A fresh start: no event left over from what ran before */
+	return xvcpu_set_events(vcpu, &(struct xvcpu_events){ 0 });
 }
 
 const char *xvcpu_exit_name(uint32_t exit_reason)

@@ -76,6 +76,18 @@ int xvcpu_get_sregs(struct xvcpu_vcpu *vcpu, struct xvcpu_sregs *sregs);
 int xvcpu_set_sregs(struct xvcpu_vcpu *vcpu, const struct xvcpu_sregs *sregs);
 int xvcpu_get_exit_info(struct xvcpu_vcpu *vcpu, struct xvcpu_exit_info *info);
 
+/*
+ * Events (uapi/xvcpu.h): the injected event, the queued interrupt and NMI,
+ * NMI masking and the interrupt shadow.  xvcpu_interrupt() queues
+ * external interrupt @vector; xvcpu_nmi() queues an NMI.
+ */
+int xvcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev);
+int xvcpu_set_events(struct xvcpu_vcpu *vcpu, const struct xvcpu_events *ev);
+int xvcpu_interrupt(struct xvcpu_vcpu *vcpu, unsigned int vector);
+int xvcpu_nmi(struct xvcpu_vcpu *vcpu);
+/* XVCPU_DEBUG_* flags: single-step, #BP and #DB exits to the VMM */
+int xvcpu_set_guest_debug(struct xvcpu_vcpu *vcpu, uint32_t flags);
+
 /* ---- CPUID tables ---- */
 
 /*
@@ -109,6 +121,8 @@ struct xvcpu_cpuid_entry *xvcpu_cpuid_entry(struct xvcpu_cpuid *cpuid,
  * are 0xffff.  Protected mode: flat 4 GiB segments, paging off.  Long mode:
  * 64-bit code segment, paging on.  Every other register is zero except
  * RFLAGS (0x2).  Layout and selectors are the XVCPU_SETUP_* values below.
+ * Events left from earlier runs (an injected exception, a queued
+ * interrupt or NMI, an interrupt shadow) are cleared.
  */
 int xvcpu_vcpu_setup_mode(struct xvcpu_vcpu *vcpu, enum xvcpu_mode mode,
 			  uint64_t entry, uint64_t stack, uint64_t tables_gpa);
