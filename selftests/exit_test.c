@@ -500,10 +500,10 @@ TEST_F(vm, cpuid_is_answered_in_the_kernel)
 	/* No exit reaches userspace before the HLT */
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
 	EXPECT_EQ(0, memcmp(&GUEST_VAR(self->t, cpuid_sig), "xvcpuxvcpu\0\0", 12));
-	/* the hypervisor bit is set, VMX (bit 5) and XSAVE (bit 26) hidden */
+	/* the hypervisor bit is set, VMX (bit 5) hidden, OSXSAVE (bit 27) as CR4 */
 	EXPECT_TRUE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 31));
 	EXPECT_FALSE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 5));
-	EXPECT_FALSE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 26));
+	EXPECT_FALSE(GUEST_VAR(self->t, cpuid_1_ecx) & (1U << 27));
 }
 
 /*
