@@ -109,12 +109,6 @@ static unsigned int guest_cpl(void)
 #define XCR0_AVX	BIT_ULL(2)
 #define XCR0_AVX512	(BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
 
-/* Until cpuid.c has per-vCPU tables: what xvcpu supports at all */
-u64 __weak xvcpu_cpuid_xcr0_allowed(struct xvcpu_vcpu *vcpu)
-{
-	return xvcpu_guest_xcr0_supported;
-}
-
 /*
  * XSETBV (always exits, SDM Vol. 3C 26.1.2): XCR0 takes the value if the
  * rules of SDM Vol. 1 13.3 and Vol. 2 "XSETBV" hold: CPL 0, ECX = 0,
