@@ -200,6 +200,122 @@ GUEST_ASM(
 "	.code64\n");
 extern char code32[], code32_1[], code32_2[], code32_3[], code32_4[];
 
+/*
+ * Exceptions the guest raises itself, each followed by OUT 0x80: what
+ * lib/idt.h records when the module has nothing to do with delivery.
+ */
+#define NATIVE_CASES(suffix)						\
+"native_ud" suffix ":\n"						\
+"	ud2\n"								\
+"native_ud_end" suffix ":\n"						\
+"	outb %al, $0x80\n"						\
+"native_bp" suffix ":\n"						\
+"	int3\n"								\
+"native_bp_end" suffix ":\n"						\
+"	outb %al, $0x80\n"						\
+"native_int" suffix ":\n"						\
+"	int $0x80\n"							\
+"native_int_end" suffix ":\n"						\
+"	outb %al, $0x80\n"						\
+"native_de" suffix ":\n"						\
+"	xor %edx, %edx\n"						\
+"	xor %eax, %eax\n"						\
+"	xor %ecx, %ecx\n"						\
+"native_de_at" suffix ":\n"						\
+"	div %ecx\n"							\
+"native_de_end" suffix ":\n"						\
+"	outb %al, $0x80\n"						\
+"native_gp" suffix ":\n"						\
+"	mov $0x1230, %eax\n"						\
+"native_gp_at" suffix ":\n"						\
+"	mov %eax, %ds\n"						\
+"native_gp_end" suffix ":\n"						\
+"	outb %al, $0x80\n"
+
+GUEST_ASM(
+NATIVE_CASES("")
+"native_pf:\n"
+"	movabs $0x100000123, %rax\n"		/* beyond the identity map */
+"native_pf_at:\n"
+"	mov (%rax), %rbx\n"
+"native_pf_end:\n"
+"	outb %al, $0x80\n"
+"	.code32\n"
+NATIVE_CASES("32")
+"	.code64\n");
+
+#define NATIVE_DECLS(s)							\
+	extern char native_ud##s[], native_ud_end##s[], native_bp##s[],	\
+		native_bp_end##s[], native_int##s[], native_int_end##s[], \
+		native_de##s[], native_de_at##s[], native_de_end##s[],	\
+		native_gp##s[], native_gp_at##s[], native_gp_end##s[]
+NATIVE_DECLS();
+NATIVE_DECLS(32);
+extern char native_pf[], native_pf_at[], native_pf_end[];
+
+struct native_case {
+	const char *entry, *at, *end;	/* end: where a fault resumes */
+	uint8_t vector;
+	uint32_t error_code;
+	uint64_t cr2;
+	bool fault;
+};
+
+#define NATIVE_TABLE(s)							\
+	{ native_ud##s, native_ud##s, native_ud_end##s, 6, 0, 0, true },	\
+	{ native_bp##s, native_bp_end##s, NULL, 3, 0, 0, false },	\
+	{ native_int##s, native_int_end##s, NULL, 0x80, 0, 0, false },	\
+	{ native_de##s, native_de_at##s, native_de_end##s, 0, 0, 0, true }, \
+	{ native_gp##s, native_gp_at##s, native_gp_end##s, 13, 0x1230, 0, \
+	  true }
+
+static void run_native_cases(struct __test_metadata *_metadata,
+			     struct xvt_vm *t, struct xvcpu_vcpu *vcpu,
+			     const struct native_case *c, unsigned int n)
+{
+	struct xvt_idt_event *e;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		TH_LOG("case %u: vector %u", i, c[i].vector);
+		ASSERT_EQ(0, xvt_vcpu_set_rip(vcpu, addr(c[i].entry)));
+		if (c[i].fault)
+			xvt_idt_set_resume(t, addr(c[i].end));
+		ASSERT_RUN_PORT(vcpu, 0x80);
+		ASSERT_EQ(i + 1, xvt_idt_total(t));
+		EXPECT_DELIVERY(t, i, c[i].vector, addr(c[i].at));
+		e = xvt_idt_event(t, i);
+		EXPECT_EQ(c[i].error_code, e->error_code);
+		EXPECT_EQ(c[i].cr2, e->cr2);
+	}
+}
+
+TEST_F(vm, native_exceptions_64bit)
+{
+	static const struct native_case cases[] = {
+		NATIVE_TABLE(),
+		{ native_pf, native_pf_at, native_pf_end, 14, 0,
+		  0x100000123, true },
+	};
+
+	IDT_SETUP();
+	run_native_cases(_metadata, self->t, self->vcpu, cases,
+			 ARRAY_SIZE(cases));
+}
+
+TEST_F(vm, native_exceptions_32bit)
+{
+	static const struct native_case cases[] = { NATIVE_TABLE(32) };
+
+	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_PROTECTED,
+					   addr(native_ud32),
+					   XVT_STACK_TOP - 0x100,
+					   XVT_TABLES_GPA));
+	IDT_SETUP();
+	run_native_cases(_metadata, self->t, self->vcpu, cases,
+			 ARRAY_SIZE(cases));
+}
+
 /* ---- Capabilities and argument checks ---- */
 
 TEST(caps)
