@@ -287,17 +287,13 @@ static long vm_fd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (mr.reserved[0] || mr.reserved[1])
 			return xvcpu_refuse(-EINVAL, "xvcpu_memory_region.reserved must be 0");
 		r = xvcpu_vm_set_memory_region(vm, &mr);
-		if (r)
+		if (r || !mr.memory_size)
 			return r;
-		if (copy_to_user(argp, &mr, sizeof(mr))) {
-			/* A caller told EFAULT gets no new region */
-			struct xvcpu_memory_region del = { .slot = mr.slot };
-
-			if (mr.memory_size)
-				xvcpu_vm_set_memory_region(vm, &del);
-			return -EFAULT;
-		}
-		return 0;
+		/* A caller told EFAULT gets no new region */
+		r = put_user(mr.mmap_offset,
+			     &((struct xvcpu_memory_region __user *)argp)->mmap_offset);
+		xvcpu_vm_finish_memory_region(vm, mr.slot, !r);
+		return r ? -EFAULT : 0;
 	case XVCPU_CREATE_VCPU:
 		return vm_create_vcpu(vm, arg);
 	case XVCPU_SET_MSR_POLICY:

@@ -98,7 +98,8 @@ static struct xvcpu_slot *vm_find_slot(struct xvcpu_vm *vm, u64 gpa)
 	for (i = 0; i < XVCPU_NR_MEMSLOTS; i++) {
 		struct xvcpu_slot *s = &vm->slots[i];
 
-		if (s->used && gpa >= s->gpa && gpa - s->gpa < s->size)
+		if (s->used && !s->creating && gpa >= s->gpa &&
+		    gpa - s->gpa < s->size)
 			return s;
 	}
 	return NULL;
@@ -305,6 +306,9 @@ static int vm_delete_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot)
 	if (!slot->used)
 		return xvcpu_refuse(-ENOENT, "memory slot %ld is not in use",
 				    (long)(slot - vm->slots));
+	if (slot->creating)
+		return xvcpu_refuse(-EBUSY, "memory slot %ld is being created",
+				    (long)(slot - vm->slots));
 	if (atomic_read(&slot->mmaps))
 		return xvcpu_refuse(-EBUSY, "memory slot %ld is still mmapped; munmap it first",
 				    (long)(slot - vm->slots));
@@ -370,11 +374,30 @@ int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 	slot->flags = mr->flags;
 	r = 0;
 	slot->used = true;
+	slot->creating = true;
 	vm->mem_bytes += slot->size;
 	mr->mmap_offset = XVCPU_MMAP_SLOT_OFFSET(mr->slot);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
+}
+
+/*
+ * A new region stays reserved (no guest access, no mmap, no delete)
+ * until its creator has told userspace of it: then it is made usable,
+ * or (@keep false: the caller got -EFAULT) dropped again.
+ */
+void xvcpu_vm_finish_memory_region(struct xvcpu_vm *vm, u32 index, bool keep)
+{
+	struct xvcpu_slot *slot = &vm->slots[index];
+
+	mutex_lock(&vm->lock);
+	slot->creating = false;
+	if (!keep) {
+		vm->mem_bytes -= slot->size;
+		memset(slot, 0, sizeof(*slot));
+	}
+	mutex_unlock(&vm->lock);
 }
 
 /* ---- mmap of guest memory ---- */
@@ -435,7 +458,8 @@ int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma)
 	slot = &vm->slots[idx];
 
 	mutex_lock(&vm->lock);
-	if (slot->used && slot_off < slot->size && len <= slot->size - slot_off) {
+	if (slot->used && !slot->creating && slot_off < slot->size &&
+	    len <= slot->size - slot_off) {
 		xvcpu_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
 		vma->vm_ops = &vm_mem_ops;
 		vma->vm_private_data = slot;

@@ -81,6 +81,7 @@ struct xvcpu_slot {
 	unsigned long npages;
 	struct xarray pages;	/* under vm->lock */
 	atomic_t mmaps;		/* live VMAs of this slot */
+	bool creating;		/* reserved, not usable yet */
 };
 
 struct xvcpu_vcpu;
@@ -98,8 +99,10 @@ struct xvcpu_vm {
 
 struct xvcpu_vm *xvcpu_vm_create(void);
 void xvcpu_vm_put(struct xvcpu_vm *vm);
+/* A new region must be finished with xvcpu_vm_finish_memory_region(). */
 int xvcpu_vm_set_memory_region(struct xvcpu_vm *vm,
 			       struct xvcpu_memory_region *mr);
+void xvcpu_vm_finish_memory_region(struct xvcpu_vm *vm, u32 index, bool keep);
 struct vm_area_struct;
 int xvcpu_vm_mmap(struct xvcpu_vm *vm, struct vm_area_struct *vma);
 /*
