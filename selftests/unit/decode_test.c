@@ -46,13 +46,143 @@ TEST(in_clears_data_and_port_is_16_bits)
 	EXPECT_EQ(0, run.io.data);
 }
 
-TEST(string_io_is_not_decoded)
+TEST(non_string_io_clears_string_fields)
 {
-	struct xvcpu_run run = { .exit_reason = 99 };
+	struct xvcpu_run run;
 
-	EXPECT_EQ(0, decode_io_exit(io_qual(1, false, 0x80) | VMX_IO_STRING,
+	memset(&run, 0xaa, sizeof(run));
+	ASSERT_EQ(1, decode_io_exit(io_qual(1, false, 0x80), 0x42, &run));
+	EXPECT_EQ(0, run.io.string);
+	EXPECT_EQ(0, run.io.rep);
+	EXPECT_EQ(0, run.io.data_offset);
+	EXPECT_EQ(0, run.io.pad[0] | run.io.pad[1]);
+}
+
+TEST(string_io_is_decoded)
+{
+	struct xvcpu_run run;
+
+	memset(&run, 0xaa, sizeof(run));
+	/* REP OUTSW to port 0x1f0 */
+	ASSERT_EQ(2, decode_io_exit(io_qual(2, false, 0x1f0) | VMX_IO_STRING |
+				    VMX_IO_REP, 0x1234, &run));
+	EXPECT_EQ(XVCPU_EXIT_IO, run.exit_reason);
+	EXPECT_EQ(XVCPU_IO_OUT, run.io.direction);
+	EXPECT_EQ(0x1f0, run.io.port);
+	EXPECT_EQ(1, run.io.string);
+	EXPECT_EQ(1, run.io.rep);
+	EXPECT_EQ(XVCPU_RUN_IO_DATA_OFFSET, run.io.data_offset);
+	EXPECT_EQ(0, run.io.count);
+	EXPECT_EQ(0, run.io.data);
+	/* INSD without REP */
+	ASSERT_EQ(4, decode_io_exit(io_qual(4, true, 0x60) | VMX_IO_STRING,
 				    0, &run));
-	EXPECT_EQ(99, run.exit_reason);
+	EXPECT_EQ(XVCPU_IO_IN, run.io.direction);
+	EXPECT_EQ(1, run.io.string);
+	EXPECT_EQ(0, run.io.rep);
+}
+
+TEST(register_updates_by_address_size)
+{
+	/* 16 bits: only SI changes, wrapping */
+	EXPECT_EQ(0x1122334455660002ULL,
+		  decode_reg_add(0x112233445566fffeULL, 4, 2));
+	EXPECT_EQ(0x112233445566fffcULL,
+		  decode_reg_add(0x1122334455660000ULL, -4ULL, 2));
+	/* 32 bits: the result zero-extends */
+	EXPECT_EQ(0x00000001ULL, decode_reg_add(0xffffffffffffffffULL, 2, 4));
+	EXPECT_EQ(0xfffffffeULL, decode_reg_add(0x1100000000000000ULL, -2ULL, 4));
+	/* 64 bits */
+	EXPECT_EQ(0x100000000ULL, decode_reg_add(0xfffffffcULL, 4, 8));
+	EXPECT_EQ(0xffffULL, decode_addr_mask(2));
+	EXPECT_EQ(~0ULL, decode_addr_mask(8));
+}
+
+TEST(string_io_instruction_information)
+{
+	unsigned int asize, seg;
+
+	/* Table 28-8: address size in 9:7, segment in 17:15 */
+	ASSERT_EQ(0, decode_string_io_info((1 << 7) | (4 << 15), false,
+					   &asize, &seg));
+	EXPECT_EQ(4, asize);
+	EXPECT_EQ(4, seg);			/* FS */
+	ASSERT_EQ(0, decode_string_io_info((2 << 7) | (5 << 15), true,
+					   &asize, &seg));
+	EXPECT_EQ(8, asize);
+	EXPECT_EQ(0, seg);			/* INS: always ES */
+	ASSERT_EQ(0, decode_string_io_info(3 << 15, false, &asize, &seg));
+	EXPECT_EQ(2, asize);
+	EXPECT_EQ(3, seg);
+	EXPECT_EQ(-EINVAL, decode_string_io_info(3 << 7, false, &asize, &seg));
+	EXPECT_EQ(-EINVAL, decode_string_io_info(6 << 15, false, &asize, &seg));
+}
+
+TEST(string_io_prefixes)
+{
+	static const u8 rep_outsb[] = { 0xf3, 0x6e };
+	static const u8 fs_a32_outsw[] = { 0x66, 0x64, 0x67, 0x6f };
+	static const u8 rex_outsd[] = { 0xf3, 0x48, 0x6f };
+	static const u8 es_insb_a16[] = { 0x2e, 0x67, 0x6c };
+	static const u8 not_string[] = { 0xf3, 0x90 };
+	unsigned int asize, seg;
+
+	ASSERT_EQ(0, decode_string_io_prefixes(rep_outsb, 2, 4, &asize, &seg));
+	EXPECT_EQ(4, asize);
+	EXPECT_EQ(3, seg);			/* DS by default */
+	ASSERT_EQ(0, decode_string_io_prefixes(fs_a32_outsw, 4, 2, &asize,
+					       &seg));
+	EXPECT_EQ(4, asize);			/* 67 in 16-bit code */
+	EXPECT_EQ(4, seg);
+	ASSERT_EQ(0, decode_string_io_prefixes(fs_a32_outsw, 4, 8, &asize,
+					       &seg));
+	EXPECT_EQ(4, asize);			/* 67 in 64-bit code */
+	ASSERT_EQ(0, decode_string_io_prefixes(rex_outsd, 3, 8, &asize, &seg));
+	EXPECT_EQ(8, asize);
+	/* REX is an opcode (DEC EAX) outside 64-bit mode */
+	EXPECT_EQ(-EINVAL, decode_string_io_prefixes(rex_outsd, 3, 4, &asize,
+						     &seg));
+	ASSERT_EQ(0, decode_string_io_prefixes(es_insb_a16, 3, 4, &asize,
+					       &seg));
+	EXPECT_EQ(2, asize);
+	EXPECT_EQ(0, seg);			/* INS ignores the override */
+	EXPECT_EQ(-EINVAL, decode_string_io_prefixes(not_string, 2, 4, &asize,
+						     &seg));
+	EXPECT_EQ(-EINVAL, decode_string_io_prefixes(rep_outsb, 1, 4, &asize,
+						     &seg));
+}
+
+TEST(string_io_count_limits)
+{
+	/* Upwards from a page start: the run-page buffer limits first */
+	EXPECT_EQ(2048, decode_string_io_count(0x10000, 0x10000, 8, 1, false,
+					       5000));
+	EXPECT_EQ(512, decode_string_io_count(0x10000, 0x10000, 8, 4, false,
+					      5000));
+	EXPECT_EQ(7, decode_string_io_count(0x10000, 0x10000, 8, 2, false, 7));
+	/* The page end: 0x100 bytes left */
+	EXPECT_EQ(64, decode_string_io_count(0x10f00, 0x10f00, 8, 4, false,
+					     1000));
+	/* An element that straddles the page: one, alone */
+	EXPECT_EQ(1, decode_string_io_count(0x10ffe, 0x10ffe, 8, 4, false,
+					    1000));
+	/* Downwards: elements at la, la - size, ... down to the page start */
+	EXPECT_EQ(3, decode_string_io_count(0x10008, 0x10008, 8, 4, true,
+					    1000));
+	EXPECT_EQ(1, decode_string_io_count(0x10000, 0x10000, 8, 2, true,
+					    1000));
+	EXPECT_EQ(1, decode_string_io_count(0x10ffe, 0x10ffe, 8, 4, true,
+					    1000));
+	EXPECT_EQ(1024, decode_string_io_count(0x10ffe, 0x10ffe, 8, 2, true,
+					       5000));
+	/* A 16-bit index wraps at 0xffff: upwards, 4 bytes left */
+	EXPECT_EQ(2, decode_string_io_count(0x2fffc, 0xfffc, 2, 2, false,
+					    100));
+	/* ... and downwards at 0 */
+	EXPECT_EQ(3, decode_string_io_count(0x20004, 0x0004, 2, 2, true, 100));
+	/* 32-bit index near 4 GiB */
+	EXPECT_EQ(4, decode_string_io_count(0xfffffff0, 0xfffffff0, 4, 4,
+					    false, 100));
 }
 
 TEST(in_result_merges_or_zero_extends)
@@ -78,7 +208,11 @@ TEST(ept_violation_access_and_linear)
 	EXPECT_EQ(XVCPU_MMIO_WRITE, run.mmio.access);
 	EXPECT_EQ(1, run.mmio.linear_valid);
 	EXPECT_EQ(0xffffffffdead0000ULL, run.mmio.linear_addr);
-	EXPECT_EQ(0, run.mmio.pad[0] | run.mmio.pad[1] | run.mmio.pad[2]);
+	EXPECT_EQ(0, run.mmio.pad[0] | run.mmio.pad[1]);
+	/* The instruction bytes are the run loop's to fill */
+	EXPECT_EQ(0, run.mmio.insn_len);
+	for (unsigned int i = 0; i < sizeof(run.mmio.insn); i++)
+		EXPECT_EQ(0, run.mmio.insn[i]);
 
 	/* an instruction fetch without a linear address */
 	decode_ept_violation(VMX_EPT_VIOL_READ | VMX_EPT_VIOL_FETCH,
