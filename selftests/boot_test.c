@@ -284,12 +284,12 @@ static void check_long_mode(struct __test_metadata *_metadata,
 	struct xvcpu_sregs s;
 
 	ASSERT_EQ(0, xvcpu_get_sregs(vcpu, &s));
-	EXPECT_EQ(0x80000001, s.cr0 & 0x80000001) TH_LOG("cr0 %#llx",
-		(unsigned long long)s.cr0);		/* PG, PE */
-	EXPECT_EQ(0, s.cr0 & 0x60000000);		/* CD, NW cleared */
-	EXPECT_EQ(0x20, s.cr4 & 0x20);			/* PAE */
-	EXPECT_EQ(0x500, s.efer & 0x500) TH_LOG("efer %#llx",
-		(unsigned long long)s.efer);		/* LMA, LME */
+	/* CR0.PG and PE set, CD and NW clear; CR4.PAE; EFER.LMA and LME */
+	EXPECT_EQ(0x80000001, s.cr0 & 0xe0000001)
+		TH_LOG("cr0 %#llx", (unsigned long long)s.cr0);
+	EXPECT_EQ(0x20, s.cr4 & 0x20);
+	EXPECT_EQ(0x500, s.efer & 0x500)
+		TH_LOG("efer %#llx", (unsigned long long)s.efer);
 	EXPECT_EQ(BOOT64_PERCPU(id), s.cr3);
 	EXPECT_EQ(1, s.cs.l);
 	EXPECT_EQ(0, s.cs.db);
