@@ -1417,21 +1417,7 @@ out:
 
 /* ---- CPUID tables ---- */
 
-/*
- * Until libxvcpu wraps the CPUID table ioctls: XVCPU_GET_SUPPORTED_CPUID
- * on the system fd and XVCPU_SET_CPUID on a vCPU.  0 or -errno.
- */
-static int get_supported_cpuid(int sys_fd, struct xvcpu_cpuid *c)
-{
-	memset(c, 0, sizeof(*c));
-	return ioctl(sys_fd, XVCPU_GET_SUPPORTED_CPUID, c) < 0 ? -errno : 0;
-}
-
-static int set_cpuid(struct xvcpu_vcpu *vcpu, const struct xvcpu_cpuid *c)
-{
-	return ioctl(vcpu->fd, XVCPU_SET_CPUID, c) < 0 ? -errno : 0;
-}
-
+/* Until libxvcpu wraps XVCPU_SET_MSR_POLICY.  0 or -errno. */
 static int set_msr_policy(struct xvcpu_vm *vm, uint32_t flags)
 {
 	struct xvcpu_msr_policy p;
@@ -1450,7 +1436,7 @@ static int print_cpuid(int sys_fd)
 
 	if (!c)
 		return RUN_EXIT_VMM_ERROR;
-	ret = get_supported_cpuid(sys_fd, c);
+	ret = xvcpu_get_supported_cpuid(sys_fd, c);
 	if (ret < 0) {
 		fprintf(stderr, "xvcpu-run: XVCPU_GET_SUPPORTED_CPUID: %s\n",
 			strerror(-ret));
@@ -1622,7 +1608,7 @@ static int setup_vcpus(const struct options *o, struct vm_ctx *ctx,
 			continue;
 		*mine = *table;
 		cpuid_for_vcpu(mine, i);
-		err = set_cpuid(vcpu, mine);
+		err = xvcpu_set_cpuid(vcpu, mine);
 		if (err < 0) {
 			fprintf(stderr,
 				"xvcpu-run: XVCPU_SET_CPUID from %s on vCPU %u: %s\n",

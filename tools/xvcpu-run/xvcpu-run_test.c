@@ -430,59 +430,58 @@ int xvcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	return 0;
 }
 
+int xvcpu_set_cpuid(struct xvcpu_vcpu *vcpu, const struct xvcpu_cpuid *cpuid)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&fake_lock);
+	fprintf(stderr, "fake: cpuid vcpu=%u nent=%u", vcpu->id, cpuid->nent);
+	for (i = 0; i < cpuid->nent; i++)
+		fprintf(stderr, " %x:%x:%x=%x,%x,%x,%x",
+			cpuid->entries[i].function, cpuid->entries[i].index,
+			cpuid->entries[i].flags, cpuid->entries[i].eax,
+			cpuid->entries[i].ebx, cpuid->entries[i].ecx,
+			cpuid->entries[i].edx);
+	fprintf(stderr, "\n");
+	pthread_mutex_unlock(&fake_lock);
+	return 0;
+}
+
+int xvcpu_get_supported_cpuid(int sys_fd, struct xvcpu_cpuid *out)
+{
+	(void)sys_fd;
+	memset(out, 0, sizeof(*out));
+	out->nent = 2;
+	out->entries[0].function = 0;
+	out->entries[0].eax = 0xd;
+	out->entries[0].ebx = 0x756e6547;
+	out->entries[1].function = 7;
+	out->entries[1].index = 0;
+	out->entries[1].flags = XVCPU_CPUID_FLAG_INDEXED;
+	out->entries[1].ebx = 0x209;
+	return 0;
+}
+
 /*
- * The ioctls xvcpu-run makes itself (libxvcpu has no wrappers for them
- * yet): recorded on stderr.  Any other goes to the kernel.
+ * XVCPU_SET_MSR_POLICY, which xvcpu-run makes itself (libxvcpu has no
+ * wrapper for it): recorded on stderr.  Any other ioctl goes to the
+ * kernel.
  */
 int ioctl(int fd, unsigned long req, ...)
 {
 	const struct xvcpu_msr_policy *policy;
-	const struct xvcpu_cpuid *cpuid;
-	struct xvcpu_cpuid *out;
 	va_list ap;
 	void *arg;
-	uint32_t i;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
 
-	switch (req) {
-	case XVCPU_SET_MSR_POLICY:
+	if (req == XVCPU_SET_MSR_POLICY) {
 		policy = arg;
 		fprintf(stderr, "fake: msr policy fd=%d flags=0x%x\n", fd,
 			policy->flags);
 		return fd == FAKE_VM_FD ? 0 : -1;
-	case XVCPU_SET_CPUID:
-		cpuid = arg;
-		pthread_mutex_lock(&fake_lock);
-		fprintf(stderr, "fake: cpuid vcpu=%d nent=%u", fd - FAKE_VCPU_FD,
-			cpuid->nent);
-		for (i = 0; i < cpuid->nent; i++)
-			fprintf(stderr, " %x:%x:%x=%x,%x,%x,%x",
-				cpuid->entries[i].function,
-				cpuid->entries[i].index,
-				cpuid->entries[i].flags,
-				cpuid->entries[i].eax, cpuid->entries[i].ebx,
-				cpuid->entries[i].ecx, cpuid->entries[i].edx);
-		fprintf(stderr, "\n");
-		pthread_mutex_unlock(&fake_lock);
-		return 0;
-	case XVCPU_GET_SUPPORTED_CPUID:
-		out = arg;
-		if (out->nent) {
-			errno = EINVAL;
-			return -1;
-		}
-		out->nent = 2;
-		out->entries[0].function = 0;
-		out->entries[0].eax = 0xd;
-		out->entries[0].ebx = 0x756e6547;
-		out->entries[1].function = 7;
-		out->entries[1].index = 0;
-		out->entries[1].flags = XVCPU_CPUID_FLAG_INDEXED;
-		out->entries[1].ebx = 0x209;
-		return 0;
 	}
 	return (int)syscall(SYS_ioctl, fd, req, arg);
 }
