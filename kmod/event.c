@@ -438,10 +438,10 @@ int xvcpu_vcpu_set_guest_debug(struct xvcpu_vcpu *vcpu,
 
 	if (dbg->flags & ~all || dbg->pad || dbg->reserved[0] ||
 	    dbg->reserved[1] || dbg->reserved[2])
-		return xvcpu_refuse(-EINVAL, "SET_GUEST_DEBUG: unknown flags %#x or reserved field set",
+		return xvcpu_refuse(-EINVAL, "SET_GUEST_DEBUG: flags %#x or reserved field bad",
 				    dbg->flags);
 	if ((dbg->flags & XVCPU_DEBUG_SINGLESTEP) && !vmx_caps.mtf)
-		return xvcpu_refuse(-EOPNOTSUPP, "SET_GUEST_DEBUG: the CPU has no monitor trap flag");
+		return xvcpu_refuse(-EOPNOTSUPP, "SET_GUEST_DEBUG: no monitor trap flag");
 
 	vcpu->guest_debug = dbg->flags;
 	preempt_disable();

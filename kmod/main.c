@@ -91,6 +91,7 @@ static int __init xvcpu_init(void)
 	if (r)
 		return r;
 	xvcpu_vcpu_module_init();
+	xvcpu_spec_init();
 	r = xvcpu_msr_bitmap_init();
 	if (r) {
 		xvcpu_vmx_exit();

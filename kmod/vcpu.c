@@ -320,6 +320,7 @@ static long vcpu_enter_guest(struct xvcpu_vcpu *vcpu)
 	guest_dr = event_load_guest_dr(vcpu);
 	if (native_read_cr2() != vcpu->cr2)
 		native_write_cr2(vcpu->cr2);
+	xvcpu_spec_before_entry();
 
 	failed = xvcpu_vmenter(vcpu->gprs, vcpu->launched);
 

@@ -88,6 +88,7 @@ void vmcs_load(struct xvcpu_vcpu *vcpu)
 	WARN_ON_ONCE(vcpu->loaded_cpu != -1);
 	vmx_vmptrld(vcpu->vmcs_pa);
 	vcpu->loaded_cpu = cpu;
+	xvcpu_spec_vm_switch(vcpu->vm);
 	if (vcpu->host_cpu != cpu) {
 		vmcs_write_host_cpu_state();
 		vcpu->host_cpu = cpu;

@@ -66,6 +66,13 @@ void vmx_invept_local(u64 eptp);
 int vmx_vpid_alloc(void);
 void vmx_vpid_free(int vpid);
 
+/* spec.c: speculative-execution hygiene around guest execution */
+void xvcpu_spec_init(void);
+void xvcpu_spec_before_entry(void);
+struct xvcpu_vm;
+void xvcpu_spec_vm_switch(struct xvcpu_vm *vm);
+void xvcpu_spec_vm_destroyed(struct xvcpu_vm *vm);
+
 /* ---- VM (vm.c) ---- */
 
 /*
