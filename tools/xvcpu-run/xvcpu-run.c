@@ -151,7 +151,7 @@ struct vcpu_ctx {
 	struct vm_ctx *vm;
 	struct xvcpu_vcpu *vcpu;
 	pthread_t thread;
-	int started;
+	int started, finished;		/* under the VM lock */
 	int status;			/* RUN_EXIT_*, guest status, or 0 */
 	int stopped;			/* ended by another vCPU's exit */
 };
@@ -856,7 +856,7 @@ static void stop_all(struct vm_ctx *ctx, struct vcpu_ctx *self, int status)
 	for (i = 0; i < ctx->nr_vcpus; i++) {
 		struct vcpu_ctx *v = &ctx->vcpus[i];
 
-		if (v == self || !v->started)
+		if (v == self || !v->started || v->finished)
 			continue;
 		__atomic_store_n(&v->vcpu->run->immediate_exit, 1,
 				 __ATOMIC_SEQ_CST);
@@ -947,6 +947,10 @@ static void *vcpu_thread(void *arg)
 	struct vcpu_ctx *v = arg;
 
 	v->status = run_vcpu(v);
+	/* No more signals for this thread: it may be joined at once */
+	pthread_mutex_lock(&v->vm->lock);
+	v->finished = 1;
+	pthread_mutex_unlock(&v->vm->lock);
 	return NULL;
 }
 
