@@ -34,7 +34,6 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -790,32 +789,6 @@ LOOP(cr0_ne_toggle,	"cli; xor %r12d, %r12d; mov %cr0, %rbx; "
 #define TICK_US		20000
 #define INTERRUPTIONS	4
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-static int catch_signal(int sig)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
-static int set_timer(long usec)
-{
-	struct itimerval it;
-
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = usec / 1000000;
-	it.it_value.tv_usec = usec % 1000000;
-	it.it_interval = it.it_value;
-	return setitimer(ITIMER_REAL, &it, NULL);
-}
-
 TEST_F(loop, signal_stops_and_resumes)
 {
 	uint64_t start = addr(variant->start), end = addr(variant->end);
@@ -824,14 +797,14 @@ TEST_F(loop, signal_stops_and_resumes)
 	char buf[512];
 	int i, ret;
 
-	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, xvt_catch_signal(SIGALRM));
 	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, variant->entry, 0, 0));
-	ASSERT_EQ(0, set_timer(TICK_US));
+	ASSERT_EQ(0, xvt_set_itimer(TICK_US, true));
 	for (i = 0; i < INTERRUPTIONS; i++) {
 		self->run->exit_reason = XVCPU_EXIT_UNKNOWN;
 		ret = xvt_run(self->vcpu, NULL);
 		ASSERT_EQ(-EINTR, ret) {
-			set_timer(0);
+			xvt_set_itimer(0, false);
 			TH_LOG("%s", ret < 0 ? strerror(-ret) :
 			       xvt_exit_str(self->vcpu, buf, sizeof(buf)));
 		}
@@ -843,7 +816,7 @@ TEST_F(loop, signal_stops_and_resumes)
 			first = regs.r12;
 		last = regs.r12;
 	}
-	ASSERT_EQ(0, set_timer(0));
+	ASSERT_EQ(0, xvt_set_itimer(0, false));
 	/* Resumed each time where it was: the count only grows. */
 	if (variant->counts) {
 		EXPECT_LT(first, last);

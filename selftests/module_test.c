@@ -144,55 +144,6 @@ static bool kvm_intel_available(void)
 	return find_file(dir, "kvm-intel.ko", "kvm_intel.ko");
 }
 
-/*
- * Walk the kernel log (/dev/kmsg records "prio,seq,time,flags;text") and
- * count the records after sequence number @after that say something went
- * wrong, printing them.  Returns the count; *last gets the newest seq.
- * With @after = KMSG_ALL_SEEN it only finds the newest seq.
- */
-#define KMSG_ALL_SEEN	(~0ULL)
-
-static int kmsg_scan(unsigned long long after, unsigned long long *last)
-{
-	static const char *const bad[] = {
-		"WARNING:", "BUG:", "Oops", "general protection",
-		"Call Trace", "invalid opcode",
-	};
-	unsigned long long seq;
-	char rec[8192];
-	unsigned int i;
-	ssize_t len;
-	int fd, n = 0;
-
-	*last = after == KMSG_ALL_SEEN ? 0 : after;
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		len = read(fd, rec, sizeof(rec) - 1);
-		if (len < 0 && errno == EPIPE)
-			continue;	/* records overwritten meanwhile */
-		if (len <= 0)
-			break;
-		rec[len] = '\0';
-		if (sscanf(rec, "%*u,%llu,", &seq) != 1)
-			continue;
-		if (seq > *last)
-			*last = seq;
-		if (seq <= after)
-			continue;
-		for (i = 0; i < ARRAY_SIZE(bad); i++) {
-			if (strstr(rec, bad[i])) {
-				fprintf(stderr, "# kernel: %s", rec);
-				n++;
-				break;
-			}
-		}
-	}
-	close(fd);
-	return n;
-}
-
 /* Whether xvcpu works: open it and run a guest to its HLT. */
 static int xvcpu_works(void)
 {
@@ -231,7 +182,7 @@ FIXTURE_SETUP(mod)
 	snprintf(self->path, sizeof(self->path), "%s", path);
 	for (i = 0; i < NR_KVM_MODS; i++)
 		self->kvm_was_loaded[i] = module_loaded(kvm_mods[i]);
-	kmsg_scan(KMSG_ALL_SEEN, &self->kmsg_seq);
+	xvt_kmsg_scan(XVT_KMSG_ALL, &self->kmsg_seq);
 }
 
 /* In the test's parent, after the test process (and its fds) are gone. */
@@ -254,7 +205,7 @@ FIXTURE_TEARDOWN_PARENT(mod)
 					 strerror(-ret));
 	}
 	/* Whatever happened, the kernel did not complain. */
-	EXPECT_EQ(0, kmsg_scan(self->kmsg_seq, &last));
+	EXPECT_EQ(0, xvt_kmsg_scan(self->kmsg_seq, &last));
 }
 
 TEST_F(mod, unload_refused_while_in_use)

@@ -5,7 +5,6 @@
  */
 #include <pthread.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "harness.h"
@@ -18,34 +17,6 @@ static uint64_t marker;
 static void __guest guest_mark(void)
 {
 	WRITE_ONCE(marker, 1);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* A handler that does nothing, without SA_RESTART. */
-static int catch_signal(int sig)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
-static int set_timer(long usec, bool periodic)
-{
-	struct itimerval it;
-
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = usec / 1000000;
-	it.it_value.tv_usec = usec % 1000000;
-	if (periodic)
-		it.it_interval = it.it_value;
-	return setitimer(ITIMER_REAL, &it, NULL);
 }
 
 TEST_F(vm, immediate_exit)
@@ -84,9 +55,9 @@ static void timer_interrupts_guest(struct __test_metadata *_metadata,
 	uint64_t count = 0;
 	int i, ret = 0;
 
-	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, xvt_catch_signal(SIGALRM));
 	ASSERT_EQ(0, xvt_vcpu_enter(vcpu, xvt_guest_spin, irqs_on, 0));
-	ASSERT_EQ(0, set_timer(TICK_US, true));
+	ASSERT_EQ(0, xvt_set_itimer(TICK_US, true));
 
 	/*
 	 * A tick may land before the guest is entered the first time; the
@@ -100,12 +71,12 @@ static void timer_interrupts_guest(struct __test_metadata *_metadata,
 		EXPECT_EQ(XVCPU_EXIT_INTR, vcpu->run->exit_reason);
 		count = GUEST_VAR(t, xvt_spin_count);
 	}
-	ASSERT_EQ(0, set_timer(0, false));
+	ASSERT_EQ(0, xvt_set_itimer(0, false));
 	ASSERT_EQ(-EINTR, ret) TH_LOG("XVCPU_RUN: %d", ret);
 	ASSERT_NE(0, count) TH_LOG("the guest never counted");
 
 	/* Resumed, it carries on from where it was. */
-	ASSERT_EQ(0, set_timer(TICK_US, false));
+	ASSERT_EQ(0, xvt_set_itimer(TICK_US, false));
 	ASSERT_EQ(-EINTR, xvt_run(vcpu, NULL));
 	EXPECT_LT(count, GUEST_VAR(t, xvt_spin_count));
 
@@ -139,7 +110,7 @@ TEST_F(vm, thread_signal_interrupts_guest)
 	struct kicker k = { .t = self->t, .target = pthread_self() };
 	pthread_t thread;
 
-	ASSERT_EQ(0, catch_signal(SIGUSR1));
+	ASSERT_EQ(0, xvt_catch_signal(SIGUSR1));
 	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, xvt_guest_spin, 1, 0));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, kick_when_spinning, &k));
 
@@ -176,8 +147,8 @@ TEST_F(vm, concurrent_run_ebusy)
 	pthread_t thread;
 	int ret;
 
-	ASSERT_EQ(0, catch_signal(SIGUSR1));
-	ASSERT_EQ(0, catch_signal(SIGALRM));
+	ASSERT_EQ(0, xvt_catch_signal(SIGUSR1));
+	ASSERT_EQ(0, xvt_catch_signal(SIGALRM));
 	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, xvt_guest_spin, 1, 0));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, run_in_thread, &r));
 	ASSERT_TRUE(xvt_wait_for_spin(self->t)) {
@@ -185,9 +156,9 @@ TEST_F(vm, concurrent_run_ebusy)
 	}
 
 	/* A second RUN must fail at once, not wait: a timer catches that. */
-	ASSERT_EQ(0, set_timer(1000000, false));
+	ASSERT_EQ(0, xvt_set_itimer(1000000, false));
 	ret = xvcpu_vcpu_run(self->vcpu);
-	ASSERT_EQ(0, set_timer(0, false));
+	ASSERT_EQ(0, xvt_set_itimer(0, false));
 	EXPECT_EQ(-EBUSY, ret) TH_LOG("second XVCPU_RUN: %s", strerror(-ret));
 
 	pthread_kill(thread, SIGUSR1);

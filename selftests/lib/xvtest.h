@@ -184,4 +184,25 @@ int xvt_stats_wait(const struct xvt_stats *want, struct xvt_stats *last);
 /* Monotonic clock in nanoseconds. */
 uint64_t xvt_now_ns(void);
 
+/*
+ * The kernel log (/dev/kmsg): the records after sequence number @after
+ * that say the kernel went wrong (WARN, BUG, oops, lockups, a failed VMX
+ * instruction, objects leaked at module unload) are printed and counted;
+ * *@last gets the newest sequence number.  With @after = XVT_KMSG_ALL
+ * only *@last is found: call it so before the test.  0 when the log
+ * cannot be read.
+ */
+#define XVT_KMSG_ALL		(~0ULL)
+int xvt_kmsg_scan(unsigned long long after, unsigned long long *last);
+
+/*
+ * Catch @sig with a handler that does nothing, without SA_RESTART: the
+ * call it interrupts fails with EINTR (XVCPU_RUN returns -EINTR).
+ * sigaction()'s result.
+ */
+int xvt_catch_signal(int sig);
+
+/* SIGALRM after @usec (0: none), then every @usec if @periodic. */
+int xvt_set_itimer(long usec, bool periodic);
+
 #endif /* XVTEST_H */
