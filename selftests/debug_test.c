@@ -205,10 +205,32 @@ extern char code_hwbp[], code_hwbp_after[];
 
 /* ---- Arguments ---- */
 
-TEST(caps)
+/*
+ * XVCPU_CAP_GUEST_DEBUG is whether single-stepping works (the monitor
+ * trap flag: Bochs has it on corei7_icelake_u, not on skylake_x); the
+ * intercepts work either way.
+ */
+static bool have_singlestep(void)
 {
-	XVT_REQUIRE_DEV();
-	EXPECT_EQ(1, xvt_cap(XVCPU_CAP_GUEST_DEBUG));
+	return xvt_cap(XVCPU_CAP_GUEST_DEBUG) > 0;
+}
+
+#define REQUIRE_SINGLESTEP() do {					\
+	if (!have_singlestep())						\
+		SKIP(return, "XVCPU_CAP_GUEST_DEBUG is 0: no monitor trap flag"); \
+} while (0)
+
+TEST_F(vm, caps)
+{
+	int cap = xvt_cap(XVCPU_CAP_GUEST_DEBUG);
+
+	TH_LOG("XVCPU_CAP_GUEST_DEBUG = %d", cap);
+	ASSERT_LE(0, cap);
+	EXPECT_EQ(cap ? 0 : -EOPNOTSUPP,
+		  set_debug(self->vcpu, XVCPU_DEBUG_SINGLESTEP));
+	EXPECT_EQ(0, set_debug(self->vcpu, XVCPU_DEBUG_INTERCEPT_BP |
+			       XVCPU_DEBUG_INTERCEPT_DB));
+	EXPECT_EQ(0, set_debug(self->vcpu, 0));
 }
 
 TEST_F(vm, set_guest_debug_arguments)
@@ -230,7 +252,8 @@ TEST_F(vm, set_guest_debug_arguments)
 		ASSERT_ERRNO(EINVAL, ioctl(fd, XVCPU_SET_GUEST_DEBUG, &dbg));
 	}
 	ASSERT_ERRNO(EFAULT, ioctl(fd, XVCPU_SET_GUEST_DEBUG, NULL));
-	EXPECT_EQ(0, set_debug(self->vcpu, XVCPU_DEBUG_SINGLESTEP |
+	EXPECT_EQ(0, set_debug(self->vcpu,
+			       (have_singlestep() ? XVCPU_DEBUG_SINGLESTEP : 0) |
 			       XVCPU_DEBUG_INTERCEPT_BP |
 			       XVCPU_DEBUG_INTERCEPT_DB));
 	EXPECT_EQ(0, set_debug(self->vcpu, 0));
@@ -252,6 +275,7 @@ TEST_F(vm, singlestep_instruction_boundaries)
 	struct xvcpu_regs regs;
 	unsigned int i;
 
+	REQUIRE_SINGLESTEP();
 	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_step, 0, 0));
 	ASSERT_EQ(0, set_debug(self->vcpu, XVCPU_DEBUG_SINGLESTEP));
 	for (i = 0; i < ARRAY_SIZE(next); i++) {
@@ -287,6 +311,7 @@ TEST_F(vm, singlestep_real_mode_pc)
 	struct xvcpu_run *run = self->run;
 	unsigned int i;
 
+	REQUIRE_SINGLESTEP();
 	memcpy(xvt_hva(self->t, base), real_step, sizeof(real_step));
 	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_REAL, base,
 					   base + 0x8000, XVT_TABLES_GPA));
@@ -387,7 +412,10 @@ TEST_F(vm, guest_single_step_reaches_guest_handler)
 
 		EXPECT_EQ(1, e->vector);
 		EXPECT_EQ(addr(tf_traps[i]), e->rip) TH_LOG("trap %u", i);
-		EXPECT_TRUE(e->rflags & RFLAGS_TF);
+		/* TF was set, but for the trap after the POPF clearing it */
+		EXPECT_EQ(i + 1 < ARRAY_SIZE(tf_traps), !!(e->rflags & RFLAGS_TF))
+			TH_LOG("trap %u: RFLAGS %#llx", i,
+			       (unsigned long long)e->rflags);
 		/* what the guest's MOV from DR6 read in its handler */
 		EXPECT_TRUE(e->dr6 & DR6_BS)
 			TH_LOG("trap %u: DR6 %#llx", i,

@@ -361,6 +361,7 @@ TEST_F(vm, interrupt_arguments)
 
 	/* SET_EVENTS takes it back; then another can be queued */
 	ev.interrupt_queued = 0;
+	ev.interrupt_vector = 0;
 	ASSERT_EQ(0, set_events(self->vcpu, &ev));
 	ASSERT_EQ(0, get_events(self->vcpu, &ev));
 	EXPECT_EQ(0, ev.interrupt_queued);
@@ -855,6 +856,9 @@ BAD(ud_with_error_code, EXC(ev, 6, 1));
 BAD(de_with_error_code, EXC(ev, 0, 1));
 BAD(db_with_error_code, EXC(ev, 1, 1));
 BAD(error_code_flag_2, EXC(ev, 13, 2));
+/* SDM Vol. 3C 27.2.1.3: bits 31:16 of the error code are 0 */
+BAD(error_code_17_bits, EXC(ev, 13, 1); ev->injected.error_code = 0x10000);
+BAD(error_code_without_flag, EXC(ev, 6, 0); ev->injected.error_code = 1);
 BAD(extint_with_error_code, ev->injected.valid = 1;
 	ev->injected.type = XVCPU_EVENT_EXTINT; ev->injected.vector = 0x40;
 	ev->injected.has_error_code = 1);
@@ -886,6 +890,8 @@ BAD(shadow_sti_with_if_0, ev->shadow = XVCPU_SHADOW_STI);
 BAD(interrupt_queued_2, ev->interrupt_queued = 2);
 BAD(interrupt_queued_255, ev->interrupt_queued = 255;
 	ev->interrupt_vector = 0x40);
+/* GET_EVENTS could not give it back */
+BAD(vector_without_queued, ev->interrupt_vector = 0x40);
 BAD(nmi_queued_2, ev->nmi_queued = 2);
 
 #define BAD_ENTRY(name) { #name, spoil_##name }
@@ -897,7 +903,8 @@ static const struct bad_events bad_events[] = {
 	BAD_ENTRY(pf_without_error_code), BAD_ENTRY(df_without_error_code),
 	BAD_ENTRY(ac_without_error_code), BAD_ENTRY(ud_with_error_code),
 	BAD_ENTRY(de_with_error_code), BAD_ENTRY(db_with_error_code),
-	BAD_ENTRY(error_code_flag_2), BAD_ENTRY(extint_with_error_code),
+	BAD_ENTRY(error_code_flag_2), BAD_ENTRY(error_code_17_bits),
+	BAD_ENTRY(error_code_without_flag), BAD_ENTRY(extint_with_error_code),
 	BAD_ENTRY(nmi_with_error_code), BAD_ENTRY(soft_int_with_error_code),
 	BAD_ENTRY(soft_int_len_0), BAD_ENTRY(soft_int_len_16),
 	BAD_ENTRY(soft_exception_len_0), BAD_ENTRY(soft_exception_len_huge),
@@ -908,7 +915,7 @@ static const struct bad_events bad_events[] = {
 	BAD_ENTRY(shadow_unknown_bit), BAD_ENTRY(shadow_high_bit),
 	BAD_ENTRY(shadow_both), BAD_ENTRY(shadow_sti_with_if_0),
 	BAD_ENTRY(interrupt_queued_2), BAD_ENTRY(interrupt_queued_255),
-	BAD_ENTRY(nmi_queued_2),
+	BAD_ENTRY(vector_without_queued), BAD_ENTRY(nmi_queued_2),
 };
 
 TEST_F(vm, set_events_refusals)
@@ -977,7 +984,7 @@ TEST_F(vm, set_events_round_trip)
 
 	exception(&ev, 13, true, 0x1234);
 	expect_round_trip(_metadata, self->vcpu, &ev, "#GP(0x1234)");
-	exception(&ev, 14, true, 0xffffffff);
+	exception(&ev, 14, true, 0xffff);
 	ev.interrupt_queued = 1;
 	ev.interrupt_vector = 0x41;
 	expect_round_trip(_metadata, self->vcpu, &ev, "#PF + interrupt");
