@@ -218,7 +218,7 @@ static int handle_vmcall(struct xvcpu_vcpu *vcpu)
 	return 0;
 }
 
-/* CPUID: answered in the kernel from the host's values (cpuid.c) */
+/* CPUID: answered in the kernel from the vCPU's table (cpuid.c) */
 static int handle_cpuid(struct xvcpu_vcpu *vcpu)
 {
 	unsigned long *g = vcpu->gprs;
@@ -294,6 +294,9 @@ static int set_guest_cr4(struct xvcpu_vcpu *vcpu, u64 val)
 
 	old |= cur & X86_CR4_PAE;
 	if (val >> 32 || (val & (X86_CR4_VMXE | ~vmx_caps.cr4_fixed1)))
+		return inject_gp(vcpu);
+	/* OSXSAVE is reserved while CPUID.1:ECX.XSAVE is 0 */
+	if ((val & X86_CR4_OSXSAVE) && !xvcpu_cpuid_xcr0_allowed(vcpu))
 		return inject_gp(vcpu);
 	if (lma && (!(val & X86_CR4_PAE) || ((val ^ cur) & X86_CR4_LA57)))
 		return inject_gp(vcpu);

@@ -172,7 +172,12 @@ static unsigned long cr0_host_owned(void)
 
 static unsigned long cr4_host_owned(void)
 {
-	return vmx_caps.cr4_fixed0 | (u32)~vmx_caps.cr4_fixed1;
+	unsigned long owned = vmx_caps.cr4_fixed0 | (u32)~vmx_caps.cr4_fixed1;
+
+	/* Without XSAVE for guests, MOV to CR4 setting OSXSAVE must #GP */
+	if (!xvcpu_guest_xcr0_supported)
+		owned |= X86_CR4_OSXSAVE;
+	return owned;
 }
 
 void vmcs_set_cr0(u64 cr0)

@@ -37,8 +37,9 @@
  * CPUID tables.  One entry per (function, index) pair; @index matters
  * only with XVCPU_CPUID_FLAG_INDEXED (leaves 4, 7, 0xb, 0xd, ...), else
  * the entry answers every subleaf.  A function the table lacks reads as
- * the highest basic function does (as on Intel), and one beyond every
- * range reads as zeros.
+ * zeros if it is within the maximum of its range (EAX of leaf 0,
+ * 0x40000000 or 0x80000000), else as the highest basic function with the
+ * same index does (as on Intel).
  */
 struct xvcpu_cpuid_entry {
 	__u32 function;
