@@ -533,7 +533,7 @@ int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
 	if (r)
 		return xvcpu_refuse(r, "SET_SREGS: reserved field or unsupported CR/EFER bit");
 	if ((sregs->cr4 & X86_CR4_OSXSAVE) && !xvcpu_cpuid_xcr0_allowed(vcpu))
-		return xvcpu_refuse(-EINVAL, "SET_SREGS: CR4.OSXSAVE without XSAVE in the vCPU's CPUID");
+		return xvcpu_refuse(-EINVAL, "SET_SREGS: CR4.OSXSAVE, but no XSAVE in CPUID");
 	preempt_disable();
 	vmcs_load(vcpu);
 	vmcs_set_sregs(sregs);
