@@ -246,8 +246,8 @@ static int inject_gp(struct xvcpu_vcpu *vcpu)
  * PG without PE, NW without CD, paging on in IA-32e mode without PAE,
  * paging off in 64-bit code.  Paging turned on or off changes EFER.LMA
  * and with it the "IA-32e mode guest" entry control (27.3.1.1).  PAE
- * paging outside IA-32e mode would need its PDPTEs loaded from guest
- * memory: left to userspace.  Returns 1 or 0 like an exit handler.
+ * paging outside IA-32e mode needs its PDPTEs from guest memory, which
+ * the run loop reads (XVCPU_EXIT_LOAD_PDPTES, vcpu.c).
  */
 static int set_guest_cr0(struct xvcpu_vcpu *vcpu, u64 val)
 {
@@ -259,8 +259,10 @@ static int set_guest_cr0(struct xvcpu_vcpu *vcpu, u64 val)
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
 		return inject_gp(vcpu);
 	if ((val & ~cur) & X86_CR0_PG) {
-		if (!(efer & EFER_LME) && (cr4 & X86_CR4_PAE))
-			return handle_unhandled(vcpu);
+		if (!(efer & EFER_LME) && (cr4 & X86_CR4_PAE)) {
+			vcpu->paging_cr0 = val;
+			return XVCPU_EXIT_LOAD_PDPTES;
+		}
 		if (efer & EFER_LME) {
 			if (!(cr4 & X86_CR4_PAE) ||
 			    (vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L))

@@ -20,6 +20,7 @@
 #include <asm/processor.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
+#include <asm/trapnr.h>
 
 #include "decode.h"
 #include "xvcpu.h"
@@ -390,6 +391,68 @@ static int vcpu_populate(struct xvcpu_vcpu *vcpu)
 	return 1;
 }
 
+/* PDPTE bits reserved beyond the physical-address width (SDM Vol. 3A 5.4.1) */
+static bool pdptes_valid(const u64 *pdpte)
+{
+	u64 reserved = GENMASK_ULL(63, boot_cpu_data.x86_phys_bits) |
+		       GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if ((pdpte[i] & _PAGE_PRESENT) && (pdpte[i] & reserved))
+			return false;
+	return true;
+}
+
+/*
+ * PAE paging outside IA-32e mode uses four PDPTEs that the processor
+ * reads from CR3 when paging is turned on; with EPT, VM entry loads them
+ * from the VMCS (SDM Vol. 3C 27.3.2.4).  Read from guest memory: sleeps.
+ */
+static int vcpu_read_pdptes(struct xvcpu_vcpu *vcpu, u64 cr3, u64 *pdpte)
+{
+	int r = xvcpu_vm_read_phys(vcpu->vm, cr3 & 0xffffffe0ULL, pdpte,
+				   4 * sizeof(u64));
+
+	return r ? r : pdptes_valid(pdpte) ? 0 : -EINVAL;
+}
+
+static void vmcs_write_pdptes(const u64 *pdpte)
+{
+	vmcs_write(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmcs_write(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmcs_write(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmcs_write(VMCS_GUEST_PDPTE3, pdpte[3]);
+}
+
+/*
+ * The guest's MOV to CR0 turned on PAE paging (exit.c set_guest_cr0()):
+ * finish it with the PDPTEs, or #GP(0) if they cannot be loaded (SDM
+ * Vol. 2 "MOV to/from Control Registers").
+ */
+static int vcpu_finish_paging(struct xvcpu_vcpu *vcpu)
+{
+	u64 pdpte[4], cr3;
+	int r;
+
+	preempt_disable();
+	vmcs_load(vcpu);
+	cr3 = vmcs_read(VMCS_GUEST_CR3);
+	preempt_enable();
+	r = vcpu_read_pdptes(vcpu, cr3, pdpte);
+	preempt_disable();
+	vmcs_load(vcpu);
+	if (r) {
+		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
+	} else {
+		vmcs_write_pdptes(pdpte);
+		vmcs_set_cr0(vcpu->paging_cr0);
+		vmcs_skip_instruction();
+	}
+	preempt_enable();
+	return 1;
+}
+
 int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 {
 	struct xvcpu_run *run = vcpu->run;
@@ -428,6 +491,8 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 			r = vcpu_populate(vcpu);
 		else if (r == XVCPU_EXIT_GUEST_MEM)
 			r = xvcpu_guestmem_work(vcpu);
+		else if (r == XVCPU_EXIT_LOAD_PDPTES)
+			r = vcpu_finish_paging(vcpu);
 		if (r == -EAGAIN)
 			continue;
 		if (r <= 0)
@@ -529,14 +594,23 @@ int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
 			 const struct xvcpu_sregs *sregs)
 {
 	int r = vmcs_check_sregs(sregs);
+	u64 pdpte[4];
+	bool pae;
 
 	if (r)
 		return xvcpu_refuse(r, "SET_SREGS: reserved field or unsupported CR/EFER bit");
 	if ((sregs->cr4 & X86_CR4_OSXSAVE) && !xvcpu_cpuid_xcr0_allowed(vcpu))
 		return xvcpu_refuse(-EINVAL, "SET_SREGS: CR4.OSXSAVE, but no XSAVE in CPUID");
+	pae = (sregs->cr0 & X86_CR0_PG) && (sregs->cr4 & X86_CR4_PAE) &&
+	      !(sregs->efer & EFER_LMA);
+	if (pae && vcpu_read_pdptes(vcpu, sregs->cr3, pdpte))
+		return xvcpu_refuse(-EINVAL, "SET_SREGS: no valid PDPTEs at CR3 %#llx",
+				    sregs->cr3);
 	preempt_disable();
 	vmcs_load(vcpu);
 	vmcs_set_sregs(sregs);
+	if (pae)
+		vmcs_write_pdptes(pdpte);
 	vmcs_clear(vcpu);
 	preempt_enable();
 	vcpu->cr2 = sregs->cr2;

@@ -180,6 +180,7 @@ struct xvcpu_vcpu {
 	u64 misc_enable;
 	u64 xcr0;			/* guest XCR0 (1 after reset) */
 	u64 cr8;			/* guest TPR as MOV CR8 sees it */
+	u64 paging_cr0;			/* of XVCPU_EXIT_LOAD_PDPTES */
 
 	/* Events (event.c) */
 	u32 proc_ctl;			/* primary processor-based controls */
@@ -294,12 +295,15 @@ u64 xvcpu_cpuid_xcr0_allowed(struct xvcpu_vcpu *vcpu);
 void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *regs);
 
 /*
- * exit.c: > 0 to re-enter the guest, 0 to return to userspace, or
+ * exit.c: > 0 to re-enter the guest, 0 to return to userspace,
+ * XVCPU_EXIT_LOAD_PDPTES, or
  * XVCPU_EXIT_NEEDS_PAGE: back vcpu->fault_gpa first (it may sleep), or
  * XVCPU_EXIT_GUEST_MEM: do the guest-memory work of vcpu->gm first.
  */
 #define XVCPU_EXIT_NEEDS_PAGE	2
 #define XVCPU_EXIT_GUEST_MEM	3
+/* MOV to CR0 turned on PAE paging: load the PDPTEs (vcpu->paging_cr0) */
+#define XVCPU_EXIT_LOAD_PDPTES	4
 int xvcpu_handle_exit(struct xvcpu_vcpu *vcpu, u32 exit_reason);
 void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu);
 /* The exit goes to userspace as XVCPU_EXIT_INTERNAL_ERROR; VMCS current */
