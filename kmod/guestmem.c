@@ -273,7 +273,10 @@ static void gm_reverse_elements(u8 *p, u32 count, unsigned int size)
  * reads them now; INS leaves them to userspace and the next XVCPU_RUN
  * (xvcpu_gm_complete_ins()).  RSI or RDI, and RCX for REP, are updated
  * at the address size; RIP moves on when the instruction is done, else
- * the guest executes it again for the rest.
+ * the guest executes it again for the rest.  The processor checked CPL
+ * and the TSS I/O permissions before the exit (SDM Vol. 3C 26.1.1);
+ * segment limits and rights are not checked here.  The INS buffer is
+ * checked for a #PF before userspace reads the port, not after.
  */
 static int gm_string_io(struct xvcpu_vcpu *vcpu)
 {
