@@ -295,7 +295,7 @@ static int set_guest_cr4(struct xvcpu_vcpu *vcpu, u64 val)
 	u64 cur = vmcs_read(VMCS_GUEST_CR4);
 
 	old |= cur & X86_CR4_PAE;
-	if (val >> 32 || (val & (X86_CR4_VMXE | ~vmx_caps.cr4_fixed1)))
+	if (val >> 32 || (val & (CR4_GUEST_RESERVED | ~vmx_caps.cr4_fixed1)))
 		return inject_gp(vcpu);
 	/* OSXSAVE is reserved while CPUID.1:ECX.XSAVE is 0 */
 	if ((val & X86_CR4_OSXSAVE) && !xvcpu_cpuid_xcr0_allowed(vcpu))

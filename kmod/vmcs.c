@@ -172,7 +172,8 @@ static unsigned long cr0_host_owned(void)
 
 static unsigned long cr4_host_owned(void)
 {
-	unsigned long owned = vmx_caps.cr4_fixed0 | (u32)~vmx_caps.cr4_fixed1;
+	unsigned long owned = vmx_caps.cr4_fixed0 | (u32)~vmx_caps.cr4_fixed1 |
+			      CR4_GUEST_RESERVED;
 
 	/* Without XSAVE for guests, MOV to CR4 setting OSXSAVE must #GP */
 	if (!xvcpu_guest_xcr0_supported)
@@ -301,7 +302,7 @@ int vmcs_check_sregs(const struct xvcpu_sregs *sregs)
 	if (sregs->cr0 & ~CR0_KNOWN)
 		return -EINVAL;
 	/* CR4.VMXE is the host's; other bits must exist in VMX operation */
-	if (sregs->cr4 & (X86_CR4_VMXE | ~vmx_caps.cr4_fixed1))
+	if (sregs->cr4 & (CR4_GUEST_RESERVED | ~vmx_caps.cr4_fixed1))
 		return -EINVAL;
 	if (sregs->efer & ~EFER_KNOWN)
 		return -EINVAL;
