@@ -448,10 +448,17 @@ struct xvcpu_run {
 			__u64 dr6;
 			__u64 dr7;
 		} debug;
-		/* XVCPU_EXIT_FAIL_ENTRY (SDM Vol. 3C 27.8) */
+		/*
+		 * XVCPU_EXIT_FAIL_ENTRY (SDM Vol. 3C 27.8).  For invalid
+		 * guest state, @field is the VMCS encoding of the first
+		 * guest-state field xvcpu's own check of 27.3.1 finds at
+		 * fault (0 if it finds none: the processor knows more rules).
+		 */
 		struct {
 			__u64 hardware_entry_failure_reason;	/* exit reason */
 			__u64 exit_qualification;
+			__u32 field;
+			__u32 pad;
 		} fail_entry;
 		/* XVCPU_EXIT_INTERNAL_ERROR */
 		struct {
