@@ -328,6 +328,29 @@ static const char *event_invalid(const struct xvcpu_event *e)
 	return NULL;
 }
 
+/*
+ * What VM entry requires of the guest's state with the event (SDM Vol. 3C
+ * 27.3.1.5): blocking by STI only with RFLAGS.IF = 1; an external
+ * interrupt only with IF = 1 and no shadow (else queue it with
+ * XVCPU_INTERRUPT); an NMI not under a MOV SS shadow nor NMI blocking.
+ */
+static const char *event_state_invalid(const struct xvcpu_events *ev,
+				       unsigned long rflags)
+{
+	bool if_flag = rflags & X86_EFLAGS_IF;
+
+	if ((ev->shadow & XVCPU_SHADOW_STI) && !if_flag)
+		return "STI shadow with RFLAGS.IF = 0";
+	if (!ev->injected.valid)
+		return NULL;
+	if (ev->injected.type == XVCPU_EVENT_EXTINT && (!if_flag || ev->shadow))
+		return "an injected interrupt needs RFLAGS.IF = 1 and no shadow";
+	if (ev->injected.type == XVCPU_EVENT_NMI &&
+	    (ev->nmi_masked || (ev->shadow & XVCPU_SHADOW_MOV_SS)))
+		return "an injected NMI needs NMIs unmasked and no MOV SS shadow";
+	return NULL;
+}
+
 int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
 			  const struct xvcpu_events *ev)
 {
@@ -355,11 +378,11 @@ int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
 	preempt_disable();
 	vmcs_load(vcpu);
 	rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-	/* 27.3.1.5: blocking by STI requires RFLAGS.IF = 1 */
-	if ((ev->shadow & XVCPU_SHADOW_STI) && !(rflags & X86_EFLAGS_IF)) {
+	why = event_state_invalid(ev, rflags);
+	if (why) {
 		vmcs_clear(vcpu);
 		preempt_enable();
-		return xvcpu_refuse(-EINVAL, "SET_EVENTS: STI shadow with RFLAGS.IF = 0");
+		return xvcpu_refuse(-EINVAL, "SET_EVENTS: %s", why);
 	}
 	intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
 	       ~(INTR_SHADOW | VMX_INTERRUPTIBILITY_NMI);

@@ -231,7 +231,9 @@ struct xvcpu_event {
  * The vCPU's event state, for XVCPU_GET_EVENTS/XVCPU_SET_EVENTS (save,
  * restore, and injecting exceptions):
  *  - injected: delivered through the guest's IDT on the next VM entry,
- *    whatever its interruptibility.  Exceptions the kernel raises (#GP
+ *    whatever RFLAGS.IF says, except that an external interrupt needs
+ *    IF = 1 and no shadow and an NMI no NMI masking or MOV SS shadow
+ *    (SDM Vol. 3C 27.3.1.5; SET_EVENTS refuses them otherwise).  Exceptions the kernel raises (#GP
  *    for a bad MSR access, #UD for VMX instructions) and an event whose
  *    delivery a VM exit interrupted (IDT-vectoring information, 28.2.4)
  *    wait here.
