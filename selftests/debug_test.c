@@ -203,6 +203,16 @@ GUEST_ASM(
 "	hlt\n");
 extern char code_hwbp[], code_hwbp_after[];
 
+/* At CPL 3 (lib/idt.h): MOV from DR7, then VMCALL back to the host */
+GUEST_ASM(
+"code_user_dr:\n"
+"	mov %dr7, %rax\n"
+"code_user_dr_end:\n"
+"	mov $0x77, %eax\n"
+"	vmcall\n"
+"	jmp code_user_dr_end\n");
+extern char code_user_dr[], code_user_dr_end[];
+
 /* ---- Arguments ---- */
 
 /*
@@ -516,6 +526,27 @@ TEST_F(vm, intercept_db_data_breakpoint)
 	EXPECT_EQ(DR7_WRITE_BP | DR7_FIXED_1, run->debug.dr7);
 	ASSERT_RUN_PORT(self->vcpu, 0x80);
 	EXPECT_EQ(0, xvt_idt_total(self->t));
+}
+
+/* MOV DR at CPL 3 is #GP(0) (SDM Vol. 3B 19.2; checked before the exit) */
+TEST_F(vm, mov_dr_at_cpl3_gp)
+{
+	struct xvt_idt_event *e;
+
+	ASSERT_EQ(0, xvt_user_setup(self->t, self->vcpu));
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	xvt_idt_set_resume(self->t, addr(code_user_dr_end));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, xvt_user_enter,
+				    addr(code_user_dr), XVT_STACK_TOP - 0x2000));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HYPERCALL);
+	EXPECT_EQ(0x77, self->run->hypercall.nr);
+	EXPECT_EQ(3, self->run->hypercall.cpl);
+	ASSERT_EQ(1, xvt_idt_total(self->t));
+	e = xvt_idt_event(self->t, 0);
+	EXPECT_EQ(13, e->vector);
+	EXPECT_EQ(0, e->error_code);
+	EXPECT_EQ(addr(code_user_dr), e->rip);
+	EXPECT_EQ(XVT_USER_CS, e->cs);
 }
 
 TEST_HARNESS_MAIN

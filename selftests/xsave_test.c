@@ -193,6 +193,25 @@ XMM_LOAD("movdqu", "%rbx", "%")
 "	hlt\n");
 extern char code_vec_trash[];
 
+/* XSETBV at CPL 3 (RSI: its stack), then VMCALL back to the host */
+GUEST_ASM(
+"code_xsetbv_cpl3:\n"
+SET_OSXSAVE
+"	lea code_xsetbv_user(%rip), %rdi\n"
+"	jmp xvt_user_enter\n"
+"code_xsetbv_user:\n"
+"	xor %ecx, %ecx\n"
+"	xor %edx, %edx\n"
+"	mov $3, %eax\n"
+"code_xsetbv_user_at:\n"
+"	xsetbv\n"
+"code_xsetbv_user_end:\n"
+"	mov $0x78, %eax\n"
+"	vmcall\n"
+"	jmp code_xsetbv_user_end\n");
+extern char code_xsetbv_cpl3[], code_xsetbv_user_at[],
+	code_xsetbv_user_end[];
+
 /* ---- Helpers ---- */
 
 struct xsave_info {
@@ -348,6 +367,33 @@ TEST_F(vm, xsetbv_refusals_gp)
 	EXPECT_EQ(13, do_xsetbv(_metadata, self->t, self->vcpu,
 				   XFEATURE_X87 | (1ULL << 63), 0, &xcr0));
 	EXPECT_EQ(XFEATURE_X87, xcr0);
+}
+
+/* XSETBV at CPL 3 is #GP(0), and XCR0 stays as it was */
+TEST_F(vm, xsetbv_at_cpl3_gp)
+{
+	struct xvt_idt_event *e;
+	struct xsave_info x;
+
+	XVT_REQUIRE_CAP(XVCPU_CAP_XSAVE);
+	ASSERT_EQ(0, xvt_user_setup(self->t, self->vcpu));
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	xvt_idt_set_resume(self->t, addr(code_xsetbv_user_end));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_xsetbv_cpl3, 0,
+				    XVT_STACK_TOP - 0x2000));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HYPERCALL);
+	EXPECT_EQ(0x78, self->run->hypercall.nr);
+	EXPECT_EQ(3, self->run->hypercall.cpl);
+	ASSERT_EQ(1, xvt_idt_total(self->t));
+	e = xvt_idt_event(self->t, 0);
+	EXPECT_EQ(13, e->vector);
+	EXPECT_EQ(0, e->error_code);
+	EXPECT_EQ(addr(code_xsetbv_user_at), e->rip);
+	EXPECT_EQ(XVT_USER_CS, e->cs);
+	/* back at CPL 0: XCR0 is still 1 */
+	ASSERT_EQ(0, xvt_vcpu_reset_long(self->t, self->vcpu));
+	read_xsave_info(_metadata, self->t, self->vcpu, &x);
+	EXPECT_EQ(XFEATURE_X87, x.xcr0);
 }
 
 /* Different values in the host thread's registers at each round */

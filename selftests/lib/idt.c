@@ -406,3 +406,73 @@ int xvt_idt_sync_vector(struct xvcpu_vcpu *vcpu)
 		return -1;
 	return (int)(uint32_t)run->io.data;
 }
+
+/* ---- CPL 3 ---- */
+
+GUEST_ASM(
+"	.globl xvt_user_enter\n"
+"xvt_user_enter:\n"
+"	pushq $0x2b\n"
+"	pushq %rsi\n"
+"	pushq $2\n"
+"	pushq $0x33\n"
+"	pushq %rdi\n"
+"	iretq\n");
+
+_Static_assert(XVT_USER_SS == 0x2b && XVT_USER_CS == 0x33,
+	       "xvt_user_enter hard-codes the selectors");
+
+#define PTE_US			(1ULL << 2)
+/* Flat 4 GiB, DPL 3: data read/write; code execute/read with L = 1 */
+#define DESC_USER_DATA		0x00cff3000000ffffULL
+#define DESC_USER_CODE64	0x00affb000000ffffULL
+
+static int set_us_bits(struct xvt_vm *t, uint64_t gpa, unsigned int n)
+{
+	uint64_t e;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = xvcpu_vm_read(t->vm, gpa + 8 * i, &e, sizeof(e));
+		if (ret < 0)
+			return ret;
+		if (!(e & 1))
+			continue;
+		e |= PTE_US;
+		ret = xvcpu_vm_write(t->vm, gpa + 8 * i, &e, sizeof(e));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int xvt_user_setup(struct xvt_vm *t, struct xvcpu_vcpu *vcpu)
+{
+	uint64_t gdt = XVT_TABLES_GPA + XVCPU_SETUP_GDT_OFFSET;
+	uint64_t desc[2] = { DESC_USER_DATA, DESC_USER_CODE64 };
+	struct xvcpu_sregs sregs;
+	int ret;
+
+	ret = xvcpu_get_sregs(vcpu, &sregs);
+	if (ret < 0)
+		return ret;
+	if (!(sregs.efer & EFER_LMA) || sregs.gdt.base != gdt)
+		return -EINVAL;
+	ret = xvcpu_vm_write(t->vm, gdt + (XVT_USER_SS & ~7), desc,
+			     sizeof(desc));
+	if (ret < 0)
+		return ret;
+	sregs.gdt.limit = (XVT_USER_CS & ~7) + 7;
+	ret = xvcpu_set_sregs(vcpu, &sregs);
+	if (ret < 0)
+		return ret;
+	ret = set_us_bits(t, XVT_TABLES_GPA + XVCPU_SETUP_PML4_OFFSET, 512);
+	if (!ret)
+		ret = set_us_bits(t, XVT_TABLES_GPA + XVCPU_SETUP_PDPT_OFFSET,
+				  512);
+	if (!ret)
+		ret = set_us_bits(t, XVT_TABLES_GPA + XVCPU_SETUP_PD_OFFSET,
+				  4 * 512);
+	return ret;
+}

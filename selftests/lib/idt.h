@@ -126,4 +126,20 @@ uint64_t xvt_idt_stub(unsigned int vector, bool long_mode);
 /* Bounds of all 64-bit handler code (stubs and the common part). */
 void xvt_idt_code_range(uint64_t *lo, uint64_t *hi);
 
+/*
+ * CPL 3 for 64-bit test guests: xvt_user_setup() adds a user data and a
+ * 64-bit user code segment to the GDT of the test VM (selectors
+ * XVT_USER_SS and XVT_USER_CS) and sets the U/S bit in every entry of its
+ * identity map, so that the whole test image can run at CPL 3.  Guest
+ * code gets there by jumping to xvt_user_enter with RDI = the RIP and
+ * RSI = the RSP to run with (RFLAGS = 0x2); a way back to the host from
+ * CPL 3 is VMCALL (a hypercall exit, cpl 3).  xvt_vcpu_reset_long()
+ * undoes it.
+ */
+#define XVT_USER_SS		0x2b
+#define XVT_USER_CS		0x33
+
+int xvt_user_setup(struct xvt_vm *t, struct xvcpu_vcpu *vcpu);
+extern char xvt_user_enter[];
+
 #endif /* XVTEST_IDT_H */
