@@ -13,6 +13,7 @@
 #include <asm/trapnr.h>
 
 #include "decode.h"
+#include "entrycheck.h"
 #include "xvcpu.h"
 #include "vmcs.h"
 
@@ -423,16 +424,53 @@ static const exit_handler_t exit_handlers[] = {
 	[VMX_EXIT_VMFUNC]		= handle_invalid_opcode,
 };
 
+static u64 entry_failure_vmread(u32 field)
+{
+	return vmcs_read(field);
+}
+
+/*
+ * Invalid guest state: the processor does not say what it found, so
+ * check the fields again (entrycheck.c, SDM Vol. 3C 27.3.1) and name the
+ * first one at fault, or 0.  The VMCS is still current and unchanged.
+ */
+static u32 invalid_guest_state_field(struct xvcpu_vcpu *vcpu)
+{
+	struct entrycheck_state s;
+	const char *rule;
+	u32 field;
+
+	entrycheck_read(&s, entry_failure_vmread);
+	s.cr0_fixed0 = vmx_caps.cr0_fixed0;
+	s.cr0_fixed1 = vmx_caps.cr0_fixed1;
+	s.cr4_fixed0 = vmx_caps.cr4_fixed0;
+	s.cr4_fixed1 = vmx_caps.cr4_fixed1;
+	s.phys_bits = boot_cpu_data.x86_phys_bits;
+	s.linear_bits = boot_cpu_data.x86_virt_bits;
+	field = entrycheck_guest_state(&s, &rule);
+	if (field)
+		pr_info_ratelimited("vCPU %u: invalid guest state: %s (%#x): %s\n",
+				    vcpu->id, entrycheck_field_name(field),
+				    field, rule);
+	return field;
+}
+
 /* A VM entry that failed on guest state or MSR loading (SDM 27.8). */
 static int handle_entry_failure(struct xvcpu_vcpu *vcpu, u32 reason)
 {
 	struct xvcpu_run *run = vcpu->run;
+	u32 field = 0;
 
 	pr_info_ratelimited("vCPU %u: VM entry failed, exit reason %#x (qualification %#lx)\n",
 			    vcpu->id, reason, vmcs_read(VMCS_EXIT_QUALIFICATION));
+	if ((reason & VMX_EXIT_REASON_BASIC_MASK) ==
+	    VMX_EXIT_INVALID_GUEST_STATE)
+		field = invalid_guest_state_field(vcpu);
 	run->exit_reason = XVCPU_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = reason;
 	run->fail_entry.exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	run->fail_entry.field = field;
+	run->fail_entry.pad = 0;
 	event_entry_failed(vcpu);
 	/* Start the next entry from a clean launch state */
 	vmcs_clear(vcpu);

@@ -369,6 +369,8 @@ static int vcpu_entry_failed(struct xvcpu_vcpu *vcpu)
 	vcpu->run->exit_reason = XVCPU_EXIT_FAIL_ENTRY;
 	vcpu->run->fail_entry.hardware_entry_failure_reason = BIT_ULL(63) | err;
 	vcpu->run->fail_entry.exit_qualification = 0;
+	vcpu->run->fail_entry.field = 0;
+	vcpu->run->fail_entry.pad = 0;
 	event_entry_failed(vcpu);
 	vmcs_clear(vcpu);
 	return 0;

@@ -201,6 +201,7 @@
 /* VM-entry controls, Table 25-15 */
 #define VMX_ENTRY_LOAD_DEBUG_CONTROLS	_BITUL(2)
 #define VMX_ENTRY_IA32E_MODE_GUEST	_BITUL(9)
+#define VMX_ENTRY_SMM			_BITUL(10)
 #define VMX_ENTRY_LOAD_IA32_PAT		_BITUL(14)
 #define VMX_ENTRY_LOAD_IA32_EFER	_BITUL(15)
 
@@ -364,6 +365,7 @@
 #define VMX_INTR_TYPE_SOFT_INTR		(4U << 8)
 #define VMX_INTR_TYPE_PRIV_SOFT_EXC	(5U << 8)
 #define VMX_INTR_TYPE_SOFT_EXCEPTION	(6U << 8)
+#define VMX_INTR_TYPE_OTHER		(7U << 8)	/* vector 0: pending MTF */
 #define VMX_INTR_TYPE_SHIFT		8
 #define VMX_INTR_INFO_DELIVER_CODE	_BITUL(11)
 /* Exit interruption info: an IRET unblocked NMIs before the exit */
@@ -373,7 +375,21 @@
 /* Guest interruptibility state (SDM Vol. 3C 25.4.2, Table 25-3) */
 #define VMX_INTERRUPTIBILITY_STI	_BITUL(0)
 #define VMX_INTERRUPTIBILITY_MOV_SS	_BITUL(1)
+#define VMX_INTERRUPTIBILITY_SMI	_BITUL(2)
 #define VMX_INTERRUPTIBILITY_NMI	_BITUL(3)
+#define VMX_INTERRUPTIBILITY_ENCLAVE	_BITUL(4)
+
+/* Guest activity state (SDM Vol. 3C 25.4.2) */
+#define VMX_ACTIVITY_ACTIVE		0
+#define VMX_ACTIVITY_HLT		1
+#define VMX_ACTIVITY_SHUTDOWN		2
+#define VMX_ACTIVITY_WAIT_SIPI		3
+
+/* Pending debug exceptions (SDM Vol. 3C 25.4.2, Table 25-4) */
+#define VMX_PENDING_DBG_B0_B3		0xfULL
+#define VMX_PENDING_DBG_ENABLED_BP	_BITULL(12)
+#define VMX_PENDING_DBG_BS		_BITULL(14)
+#define VMX_PENDING_DBG_RTM		_BITULL(16)
 
 /* Segment access rights as the VMCS holds them (SDM Vol. 3C 25.4.1, Table 25-2) */
 #define VMCS_AR_TYPE_MASK		0xfU
