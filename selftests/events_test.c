@@ -893,6 +893,15 @@ BAD(interrupt_queued_255, ev->interrupt_queued = 255;
 /* GET_EVENTS could not give it back */
 BAD(vector_without_queued, ev->interrupt_vector = 0x40);
 BAD(nmi_queued_2, ev->nmi_queued = 2);
+/* What VM entry would refuse (SDM Vol. 3C 27.3.1.5); RFLAGS.IF is 0 */
+BAD(injected_interrupt_if_0, ev->injected.valid = 1;
+	ev->injected.type = XVCPU_EVENT_EXTINT; ev->injected.vector = 0x40);
+BAD(injected_nmi_masked, ev->injected.valid = 1;
+	ev->injected.type = XVCPU_EVENT_NMI; ev->injected.vector = 2;
+	ev->nmi_masked = 1);
+BAD(injected_nmi_mov_ss, ev->injected.valid = 1;
+	ev->injected.type = XVCPU_EVENT_NMI; ev->injected.vector = 2;
+	ev->shadow = XVCPU_SHADOW_MOV_SS);
 
 #define BAD_ENTRY(name) { #name, spoil_##name }
 
@@ -916,6 +925,8 @@ static const struct bad_events bad_events[] = {
 	BAD_ENTRY(shadow_both), BAD_ENTRY(shadow_sti_with_if_0),
 	BAD_ENTRY(interrupt_queued_2), BAD_ENTRY(interrupt_queued_255),
 	BAD_ENTRY(vector_without_queued), BAD_ENTRY(nmi_queued_2),
+	BAD_ENTRY(injected_interrupt_if_0), BAD_ENTRY(injected_nmi_masked),
+	BAD_ENTRY(injected_nmi_mov_ss),
 };
 
 TEST_F(vm, set_events_refusals)
@@ -1000,14 +1011,15 @@ TEST_F(vm, set_events_round_trip)
 	SOFT(&ev, XVCPU_EVENT_PRIV_SOFT_EXCEPTION, 1, 15);
 	expect_round_trip(_metadata, self->vcpu, &ev, "INT1");
 	memset(&ev, 0, sizeof(ev));
+	ev.shadow = XVCPU_SHADOW_MOV_SS;
+	expect_round_trip(_metadata, self->vcpu, &ev, "MOV SS shadow");
+	/* An injected interrupt needs RFLAGS.IF = 1 (SDM Vol. 3C 27.3.1.5) */
+	set_rflags(_metadata, self->vcpu, 0x2 | RFLAGS_IF);
+	memset(&ev, 0, sizeof(ev));
 	ev.injected.valid = 1;
 	ev.injected.type = XVCPU_EVENT_EXTINT;
 	ev.injected.vector = 0xef;
 	expect_round_trip(_metadata, self->vcpu, &ev, "external 0xef");
-	memset(&ev, 0, sizeof(ev));
-	ev.shadow = XVCPU_SHADOW_MOV_SS;
-	expect_round_trip(_metadata, self->vcpu, &ev, "MOV SS shadow");
-	set_rflags(_metadata, self->vcpu, 0x2 | RFLAGS_IF);
 	memset(&ev, 0, sizeof(ev));
 	ev.shadow = XVCPU_SHADOW_STI;
 	expect_round_trip(_metadata, self->vcpu, &ev, "STI shadow");
