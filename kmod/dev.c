@@ -358,7 +358,9 @@ static long dev_check_cap(unsigned long cap)
 	case XVCPU_CAP_XSAVE:
 		return xvcpu_guest_xcr0_supported != 0;
 	case XVCPU_CAP_GUEST_DEBUG:
-		return vmx_caps.mtf;
+		/* Single-step needs the monitor trap flag */
+		return XVCPU_DEBUG_INTERCEPT_BP | XVCPU_DEBUG_INTERCEPT_DB |
+		       (vmx_caps.mtf ? XVCPU_DEBUG_SINGLESTEP : 0);
 	case XVCPU_CAP_VPID:
 		return vmx_caps.vpid;
 	case XVCPU_CAP_MAX_VCPUS:

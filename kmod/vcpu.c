@@ -461,14 +461,25 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 	long r;
 
 	run->exit_reason = XVCPU_EXIT_UNKNOWN;
-	if (READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = XVCPU_EXIT_INTR;
-		return -EINTR;
-	}
 	if (vcpu->pending == PENDING_STRING_IN) {
 		r = xvcpu_gm_complete_ins(vcpu);
 		if (r)
 			return r;
+	}
+	/*
+	 * immediate_exit still completes what userspace answered (an IN, a
+	 * hypercall, an MSR access, which may raise #GP), so a VMM can bring
+	 * the vCPU to a state GET_REGS/GET_EVENTS describe fully.
+	 */
+	if (READ_ONCE(run->immediate_exit)) {
+		preempt_disable();
+		vmcs_load(vcpu);
+		xvcpu_complete_pending(vcpu);
+		event_fill_run(vcpu);
+		vmcs_clear(vcpu);
+		preempt_enable();
+		run->exit_reason = XVCPU_EXIT_INTR;
+		return -EINTR;
 	}
 
 	preempt_notifier_register(&vcpu->preempt);

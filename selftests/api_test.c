@@ -101,7 +101,7 @@ TEST(caps_sensible)
 TEST(unknown_cap_is_zero)
 {
 	static const unsigned long unknown[] = {
-		0, XVCPU_CAP_MSR_POLICY + 1, 0x1000, 1UL << 32, ~0UL,
+		0, XVCPU_CAP_SET_CPUID + 1, 0x1000, 1UL << 32, ~0UL,
 	};
 	unsigned int i;
 	int fd;

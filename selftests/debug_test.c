@@ -216,18 +216,18 @@ extern char code_user_dr[], code_user_dr_end[];
 /* ---- Arguments ---- */
 
 /*
- * XVCPU_CAP_GUEST_DEBUG is whether single-stepping works (the monitor
- * trap flag: Bochs has it on corei7_icelake_u, not on skylake_x); the
- * intercepts work either way.
+ * XVCPU_CAP_GUEST_DEBUG holds the XVCPU_DEBUG_* flags that work: the
+ * intercepts always, single-stepping with the monitor trap flag (Bochs has
+ * it on corei7_icelake_u, not on skylake_x).
  */
 static bool have_singlestep(void)
 {
-	return xvt_cap(XVCPU_CAP_GUEST_DEBUG) > 0;
+	return xvt_cap(XVCPU_CAP_GUEST_DEBUG) & XVCPU_DEBUG_SINGLESTEP;
 }
 
 #define REQUIRE_SINGLESTEP() do {					\
 	if (!have_singlestep())						\
-		SKIP(return, "XVCPU_CAP_GUEST_DEBUG is 0: no monitor trap flag"); \
+		SKIP(return, "no XVCPU_DEBUG_SINGLESTEP: no monitor trap flag"); \
 } while (0)
 
 TEST_F(vm, caps)
@@ -236,7 +236,9 @@ TEST_F(vm, caps)
 
 	TH_LOG("XVCPU_CAP_GUEST_DEBUG = %d", cap);
 	ASSERT_LE(0, cap);
-	EXPECT_EQ(cap ? 0 : -EOPNOTSUPP,
+	EXPECT_EQ(XVCPU_DEBUG_INTERCEPT_BP | XVCPU_DEBUG_INTERCEPT_DB,
+		  cap & ~XVCPU_DEBUG_SINGLESTEP);
+	EXPECT_EQ(cap & XVCPU_DEBUG_SINGLESTEP ? 0 : -EOPNOTSUPP,
 		  set_debug(self->vcpu, XVCPU_DEBUG_SINGLESTEP));
 	EXPECT_EQ(0, set_debug(self->vcpu, XVCPU_DEBUG_INTERCEPT_BP |
 			       XVCPU_DEBUG_INTERCEPT_DB));

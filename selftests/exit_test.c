@@ -120,13 +120,6 @@ GUEST_ASM(
 "	hlt\n");
 extern char code_vmcall[], code_vmcall_end[];
 
-/* MOV from DR0: an exit xvcpu leaves to userspace */
-GUEST_ASM(
-"code_mov_dr:\n"
-"	mov %dr0, %rax\n"
-"	hlt\n");
-extern char code_mov_dr[];
-
 /* CPUID leaf 0x40000000 and leaf 1, results stored for the host */
 GUEST_ASM(
 "code_cpuid:\n"
@@ -438,26 +431,53 @@ TEST_F(vm, invalid_guest_state_fails_entry)
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
 }
 
-#define EXIT_REASON_DR_ACCESS		29
+#define EXIT_REASON_TASK_SWITCH		9
 
+/* 32-bit code: a JMP to the TSS descriptor at GDT selector 0x20 */
+static const uint8_t task_switch_code[] = {
+	0xea, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00,	/* ljmp $0x20, $0 */
+	0xf4,						/* hlt */
+};
+
+/*
+ * A hardware task switch (which xvcpu does not emulate: SDM Vol. 3C
+ * 26.4.2 makes every one exit) goes to userspace as an internal error
+ * with the raw exit information.
+ */
 TEST_F(vm, unhandled_exit_is_internal_error)
 {
+	const uint64_t entry = XVT_SCRATCH_GPA, tss = XVT_SCRATCH_GPA + 0x800;
 	struct xvcpu_run *run = self->run;
 	struct xvcpu_exit_info info;
+	uint8_t *gdt = xvt_hva(self->t, XVT_TABLES_GPA);
 
-	ASSERT_EQ(0, xvt_vcpu_set_rip(self->vcpu, addr(code_mov_dr)));
+	memcpy(xvt_hva(self->t, entry), task_switch_code,
+	       sizeof(task_switch_code));
+	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_PROTECTED,
+					   entry, entry + XVT_SCRATCH_SIZE,
+					   XVT_TABLES_GPA));
+	/* An available 32-bit TSS (type 9), present, limit 0x67 */
+	gdt[0x20] = 0x67;
+	gdt[0x21] = 0;
+	gdt[0x22] = tss & 0xff;
+	gdt[0x23] = (tss >> 8) & 0xff;
+	gdt[0x24] = (tss >> 16) & 0xff;
+	gdt[0x25] = 0x89;
+	gdt[0x26] = 0;
+	gdt[0x27] = (tss >> 24) & 0xff;
+
 	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_INTERNAL_ERROR);
 	EXPECT_EQ(XVCPU_INTERNAL_UNHANDLED_EXIT, run->internal.suberror);
 	ASSERT_EQ(8, run->internal.ndata);
-	EXPECT_EQ(EXIT_REASON_DR_ACCESS, run->internal.data[0]);
-	EXPECT_EQ(3, run->internal.data[6]);	/* MOV DR is 3 bytes */
-	EXPECT_EQ(addr(code_mov_dr), run->internal.data[7]);
+	EXPECT_EQ(EXIT_REASON_TASK_SWITCH, run->internal.data[0]);
+	/* Table 28-2: selector 0x20, source 2 (JMP) in bits 31:30 */
+	EXPECT_EQ(0x80000020, run->internal.data[1]);
+	EXPECT_EQ(entry, run->internal.data[7]);
 
 	get_info(_metadata, self->vcpu, &info);
-	EXPECT_EQ(EXIT_REASON_DR_ACCESS, info.exit_reason);
+	EXPECT_EQ(EXIT_REASON_TASK_SWITCH, info.exit_reason);
 	EXPECT_EQ(run->internal.data[0], info.exit_reason);
 	EXPECT_EQ(run->internal.data[1], info.exit_qualification);
-	EXPECT_EQ(run->internal.data[6], info.instruction_len);
 }
 
 TEST_F(vm, vmcall_is_a_hypercall)

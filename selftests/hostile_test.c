@@ -39,6 +39,7 @@
 
 #include "harness.h"
 #include "idt.h"
+#include "../include/xvcpu/vmx.h"
 
 /* Basic exit reasons used outside the table (SDM Vol. 3D, Appendix C). */
 #define EXIT_REASON_TRIPLE_FAULT	2
@@ -368,7 +369,8 @@ INSN(wrmsr_debugctl_exit_refused, WRMSR(0x1d9, 0, 1), "wrmsr",
  * MONITOR and MWAIT are #UD (CPUID.01H:ECX.MONITOR is clear); XSETBV of
  * a valid XCR0 completes.  Control register qualification (Table 28-3):
  * CR number, bits 5:4 the access type (0 to CR, 1 from CR), bits 11:8 the
- * register.  CR8 exits both ways (no TPR shadow); CR4.VMXE is the host's.
+ * register.  CR8 exits both ways (no TPR shadow) and is kept in the vCPU,
+ * bits 63:4 reserved; CR4.VMXE and CR4.SMXE are reserved for the guest.
  */
 INSN(mov_to_dr7,	"mov $0x403, %eax",	"mov %rax, %dr7", NATIVE);
 INSN(mov_to_dr0,	"xor %ecx, %ecx",	"mov %rcx, %dr0", NATIVE);
@@ -384,30 +386,29 @@ INSN(mwait,		"xor %eax, %eax; xor %ecx, %ecx",
 INSN(xsetbv,		"mov %cr4, %rax; bts $18, %rax; mov %rax, %cr4; "
 			"xor %ecx, %ecx; mov $3, %eax; xor %edx, %edx",
 	"xsetbv",		NATIVE, .needs = NEEDS_CAP_XSAVE);
-INSN(mov_to_cr8,	"mov $15, %eax",	"mov %rax, %cr8", INTERNAL_Q(28, 0x008));
-INSN(mov_from_cr8,	"",			"mov %cr8, %rdx", INTERNAL_Q(28, 0x218));
+INSN(mov_to_cr8,	"mov $15, %eax",	"mov %rax, %cr8", NATIVE);
+INSN(mov_cr8_round_trip, "mov $9, %eax; mov %rax, %cr8; xor %eax, %eax",
+	"mov %cr8, %rax",	NATIVE_RAX(9));
+INSN(mov_to_cr8_reserved, "mov $16, %eax",	"mov %rax, %cr8", GP0);
 INSN(mov_to_cr4_vmxe,	"mov %cr4, %rax; bts $13, %rax",
-	"mov %rax, %cr4",	INTERNAL_Q(28, 0x004));
-/* String I/O is not decoded yet: qualification has the string/rep bits */
-INSN(rep_outsb,		"mov $0x3f8, %dx; lea hostile_scratch(%rip), %rsi; "
-			"mov $4, %ecx",
-	"rep outsb",		INTERNAL_Q(30, 0x03f80030));
-INSN(insb,		"mov $0x3f8, %dx; lea hostile_scratch(%rip), %rdi",
-	"insb",			INTERNAL_Q(30, 0x03f80018));
+	"mov %rax, %cr4",	GP0);
+INSN(mov_to_cr4_smxe,	"mov %cr4, %rax; bts $14, %rax",
+	"mov %rax, %cr4",	GP0);
+/* String I/O (INS/OUTS) has its own suite: stringio_test */
 
 /*
  * MOV to CR0: CR0.NE is the only bit VMX fixes that the guest may
- * clear, so every MOV to CR0 that changes NE exits.  The kernel handles
- * a plain change and hands anything else (paging on or off, bits 63:32)
- * to userspace.  A value the processor refuses with #GP (PG without PE,
- * NW without CD) must not be accepted on the guest's behalf.
+ * clear, so every MOV to CR0 that changes NE exits, and the kernel
+ * emulates it.  A value the processor refuses with #GP (bits 63:32, PG
+ * without PE, NW without CD, paging off in 64-bit code) gets #GP, which
+ * without an IDT ends in a triple fault.
  */
 #define CR0_WITHOUT_NE	"mov %cr0, %rax; btr $5, %rax"
 INSN(cr0_clear_ne,	CR0_WITHOUT_NE,		"mov %rax, %cr0", NATIVE);
 INSN(cr0_clear_ne_and_pg, CR0_WITHOUT_NE "; btr $31, %rax",
-	"mov %rax, %cr0",	INTERNAL_Q(28, 0x000));
+	"mov %rax, %cr0",	SHUTDOWN);
 INSN(cr0_clear_ne_set_bit_40, CR0_WITHOUT_NE "; bts $40, %rax",
-	"mov %rax, %cr0",	INTERNAL_Q(28, 0x000));
+	"mov %rax, %cr0",	SHUTDOWN);
 INSN(cr0_clear_ne_and_pe, CR0_WITHOUT_NE "; btr $0, %rax",
 	"mov %rax, %cr0",	SHUTDOWN);
 INSN(cr0_clear_ne_nw_without_cd, CR0_WITHOUT_NE "; bts $29, %rax; btr $30, %rax",
@@ -595,14 +596,6 @@ TEST_F(insn, run)
 	assert_host_fine(_metadata, self->t, self->vcpu);
 }
 
-/*
- * Known gaps of the in-kernel MOV to CR0 (kmod/exit.c handle_cr_access()):
- * it takes a value the processor refuses with #GP.  PG without PE makes
- * the next VM entry fail (XVCPU_EXIT_FAIL_ENTRY); NW without CD is loaded
- * as it is and the guest runs on.
- */
-XFAIL_ADD(insn, cr0_clear_ne_and_pe, run);
-XFAIL_ADD(insn, cr0_clear_ne_nw_without_cd, run);
 
 /* ---- Guest state no processor accepts: VM entry fails ---- */
 
@@ -615,6 +608,10 @@ FIXTURE(bad_state) {
 FIXTURE_VARIANT(bad_state) {
 	/* Turn the 64-bit state of a test vCPU into the bad one. */
 	void (*spoil)(struct xvcpu_regs *regs, struct xvcpu_sregs *sregs);
+	/* SET_SREGS refuses it (EINVAL) instead of letting entry fail */
+	bool refused;
+	/* Else the VMCS field fail_entry.field names (Vol. 3D App. B) */
+	uint32_t field;
 };
 
 FIXTURE_SETUP(bad_state)
@@ -628,11 +625,12 @@ FIXTURE_TEARDOWN(bad_state)
 }
 
 /*
- * BAD_STATE(name, statement): the variant bad_state.<name> spoils the
- * state with @statement on `r` (struct xvcpu_regs *) and `s` (struct
- * xvcpu_sregs *).  References are to SDM Vol. 3C 27.3.1.
+ * BAD_STATE(name, field, statement): the variant bad_state.<name> spoils
+ * the state with @statement on `r` (struct xvcpu_regs *) and `s` (struct
+ * xvcpu_sregs *); the entry fails and names @field (VMCS_GUEST_@field).
+ * References are to SDM Vol. 3C 27.3.1.
  */
-#define BAD_STATE(name, ...)						\
+#define BAD_STATE_(name, refuse, field_, ...)				\
 	static void spoil_##name(struct xvcpu_regs *r,			\
 				 struct xvcpu_sregs *s)			\
 	{								\
@@ -642,46 +640,58 @@ FIXTURE_TEARDOWN(bad_state)
 	}								\
 	FIXTURE_VARIANT_ADD(bad_state, name) {				\
 		.spoil = spoil_##name,					\
+		.refused = refuse,					\
+		.field = field_,					\
 	}
+#define BAD_STATE(name, field, ...)					\
+	BAD_STATE_(name, false, VMCS_GUEST_##field, __VA_ARGS__)
+/* Control-register and EFER combinations SET_SREGS itself refuses */
+#define BAD_SREGS(name, ...)	BAD_STATE_(name, true, 0, __VA_ARGS__)
 
 /* 27.3.1.2: CS types 9, 11, 13, 15 (and 3 with unrestricted guest) */
-BAD_STATE(cs_data_type, s->cs.type = 1);
-BAD_STATE(cs_system_segment, s->cs.s = 0);
-BAD_STATE(cs_not_present, s->cs.present = 0);
+BAD_STATE(cs_data_type, CS_AR, s->cs.type = 1);
+BAD_STATE(cs_system_segment, CS_AR, s->cs.s = 0);
+BAD_STATE(cs_not_present, CS_AR, s->cs.present = 0);
 /* 27.3.1.2: in IA-32e mode CS.L = 1 requires CS.D/B = 0 */
-BAD_STATE(cs_long_and_32bit, s->cs.db = 1);
+BAD_STATE(cs_long_and_32bit, CS_AR, s->cs.db = 1);
 /* 27.3.1.2: a non-conforming CS has the DPL of SS */
-BAD_STATE(cs_dpl_not_ss_dpl, s->cs.dpl = 3);
+BAD_STATE(cs_dpl_not_ss_dpl, CS_AR, s->cs.dpl = 3);
 /* 27.3.1.2: a usable SS is read/write data (type 3 or 7) */
-BAD_STATE(ss_code_type, s->ss.type = 0xb);
+BAD_STATE(ss_code_type, SS_AR, s->ss.type = 0xb);
 /* 27.3.1.2: usable data segments are accessed; code ones readable */
-BAD_STATE(ds_not_accessed, s->ds.type = 2);
-BAD_STATE(ds_execute_only, s->ds.type = 9);
+BAD_STATE(ds_not_accessed, DS_AR, s->ds.type = 2);
+BAD_STATE(ds_execute_only, DS_AR, s->ds.type = 9);
 /* 27.3.1.2: TR usable, a busy 64-bit TSS in IA-32e mode, TI = 0 */
-BAD_STATE(tr_unusable, s->tr.unusable = 1);
-BAD_STATE(tr_16bit_tss, s->tr.type = 3);
-BAD_STATE(tr_selector_ti, s->tr.selector |= 4);
+BAD_STATE(tr_unusable, TR_AR, s->tr.unusable = 1);
+BAD_STATE(tr_16bit_tss, TR_AR, s->tr.type = 3);
+BAD_STATE(tr_selector_ti, TR_SELECTOR, s->tr.selector |= 4);
 /* 27.3.1.2: limit bits 31:20 set need G = 1 */
-BAD_STATE(tr_limit_needs_g, s->tr.limit = 0x100000; s->tr.g = 0);
+BAD_STATE(tr_limit_needs_g, TR_AR, s->tr.limit = 0x100000; s->tr.g = 0);
 /* 27.3.1.2: a usable LDTR is an LDT (type 2) */
-BAD_STATE(ldt_wrong_type, s->ldt.unusable = 0; s->ldt.present = 1;
-	  s->ldt.s = 0; s->ldt.type = 3);
+BAD_STATE(ldt_wrong_type, LDTR_AR,
+	  s->ldt.unusable = 0; s->ldt.present = 1; s->ldt.s = 0;
+	  s->ldt.type = 3);
 /* 27.3.1.2 and 27.3.1.3: bases and GDTR canonical */
-BAD_STATE(fs_base_noncanonical, s->fs.base = NONCANONICAL);
-BAD_STATE(gdt_base_noncanonical, s->gdt.base = NONCANONICAL);
+BAD_STATE(fs_base_noncanonical, FS_BASE, s->fs.base = NONCANONICAL);
+BAD_STATE(gdt_base_noncanonical, GDTR_BASE, s->gdt.base = NONCANONICAL);
 /* 27.3.1.1: CR0.PG needs CR0.PE */
-BAD_STATE(pg_without_pe, s->cr0 &= ~CR0_PE);
+BAD_SREGS(pg_without_pe, s->cr0 &= ~CR0_PE);
 /* 27.3.1.1: IA-32e mode (EFER.LMA) needs CR0.PG and CR4.PAE */
-BAD_STATE(lma_without_paging, s->cr0 &= ~CR0_PG);
-BAD_STATE(lma_without_pae, s->cr4 &= ~CR4_PAE);
+BAD_SREGS(lma_without_paging, s->cr0 &= ~CR0_PG);
+BAD_SREGS(lma_without_pae, s->cr4 &= ~CR4_PAE);
 /* 27.3.1.1: with paging, EFER.LMA equals EFER.LME */
-BAD_STATE(lma_without_lme, s->efer &= ~EFER_LME);
+BAD_SREGS(lma_without_lme, s->efer &= ~EFER_LME);
+/* SDM Vol. 3A 2.5: CR0.NW needs CR0.CD */
+BAD_SREGS(nw_without_cd, s->cr0 |= 1ULL << 29; s->cr0 &= ~(1ULL << 30));
 /* 27.3.1.1: CR3 has no bits beyond the physical-address width */
-BAD_STATE(cr3_beyond_phys_width, s->cr3 |= 1ULL << phys_bits());
+BAD_STATE(cr3_beyond_phys_width, CR3, s->cr3 |= 1ULL << phys_bits());
 /* 27.3.1.4: no virtual-8086 mode in IA-32e mode */
-BAD_STATE(rflags_vm, r->rflags |= RFLAGS_VM);
-/* 27.3.1.2: unrestricted real mode still needs SS.DPL = 0 */
-BAD_STATE(real_mode_ss_dpl3,
+BAD_STATE(rflags_vm, RFLAGS, r->rflags |= RFLAGS_VM);
+/*
+ * 27.3.1.2: unrestricted real mode still needs SS.DPL = 0 (the CS.DPL =
+ * SS.DPL rule fails too; SS is the one named)
+ */
+BAD_STATE(real_mode_ss_dpl3, SS_AR,
 	  xvcpu_mode_build(XVCPU_MODE_REAL, XVT_SCRATCH_GPA,
 			   XVT_SCRATCH_GPA + 0x8000, 0, NULL, r, s);
 	  s->ss.dpl = 3);
@@ -701,6 +711,12 @@ TEST_F(bad_state, fails_entry)
 	regs = good_regs;
 	sregs = good_sregs;
 	variant->spoil(&regs, &sregs);
+	if (variant->refused) {
+		EXPECT_EQ(-EINVAL, xvcpu_set_sregs(self->vcpu, &sregs));
+		expect_hlt(_metadata, self->vcpu, addr(code_hlt_end));
+		assert_host_fine(_metadata, self->t, self->vcpu);
+		return;
+	}
 	/* Accepted: only the processor knows the whole rule set. */
 	ASSERT_EQ(0, xvcpu_set_sregs(self->vcpu, &sregs));
 	ASSERT_EQ(0, xvcpu_set_regs(self->vcpu, &regs));
@@ -712,6 +728,9 @@ TEST_F(bad_state, fails_entry)
 			TH_LOG("reason %#llx", (unsigned long long)
 			       run->fail_entry.hardware_entry_failure_reason);
 		EXPECT_EQ(0, run->fail_entry.exit_qualification);
+		EXPECT_EQ(variant->field, run->fail_entry.field)
+			TH_LOG("field %#x, expected %#x",
+			       run->fail_entry.field, variant->field);
 		get_info(_metadata, self->vcpu, &info);
 		EXPECT_EQ(want, info.exit_reason);
 		EXPECT_EQ(EXIT_REASON_INVALID_STATE, info.basic_reason);
@@ -726,12 +745,6 @@ TEST_F(bad_state, fails_entry)
 	assert_host_fine(_metadata, self->t, self->vcpu);
 }
 
-/*
- * Bochs 2.7 does not make the CR0.PG check of an IA-32e mode guest when
- * "unrestricted guest" is on: it enters, and the guest runs in long mode
- * without paging.  (KVM refuses such a state in KVM_SET_SREGS already.)
- */
-XFAIL_ADD(bad_state, lma_without_paging, fails_entry);
 
 /* ---- Endless loops and signals ---- */
 

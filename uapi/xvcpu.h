@@ -81,7 +81,7 @@ struct xvcpu_cpuid {
 #define XVCPU_CAP_NMI			13	/* 1: XVCPU_NMI (virtual NMIs) */
 #define XVCPU_CAP_XSAVE		14	/* 1: guest XSAVE, XSETBV checked */
 #define XVCPU_CAP_TRANSLATE		15	/* 1: XVCPU_TRANSLATE works */
-#define XVCPU_CAP_GUEST_DEBUG		16	/* 1: XVCPU_SET_GUEST_DEBUG works */
+#define XVCPU_CAP_GUEST_DEBUG		16	/* XVCPU_DEBUG_* flags that work */
 #define XVCPU_CAP_STRING_IO		17	/* 1: INS/OUTS exit with a buffer */
 #define XVCPU_CAP_MMIO_INSN		18	/* 1: MMIO exits carry insn bytes */
 #define XVCPU_CAP_SET_CPUID		19	/* 1: XVCPU_SET_CPUID works */
@@ -351,7 +351,11 @@ struct xvcpu_guest_debug {
 
 struct xvcpu_run {
 	/* in */
-	__u8 immediate_exit;	/* non-zero: RUN returns -EINTR before entry */
+	/*
+	 * Non-zero: RUN completes the exit userspace handled (IN data,
+	 * hypercall result, MSR access), then returns -EINTR before entry.
+	 */
+	__u8 immediate_exit;
 	/*
 	 * Non-zero: return with XVCPU_EXIT_IRQ_WINDOW_OPEN as soon as the
 	 * guest can take an external interrupt (and none is queued).
