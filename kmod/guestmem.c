@@ -30,6 +30,24 @@ static const u16 seg_base_fields[GM_NR_SEGS] = {
 	VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE,
 };
 
+/* PAE paging: CR0.PG, CR4.PAE, not IA-32e mode (SDM Vol. 3A 5.1.1) */
+static bool gm_pae(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+/*
+ * The PDPTE registers of a PAE guest: the VMCS has them after every exit
+ * with EPT (SDM Vol. 3C 28.3.4) and from SET_SREGS.  VMCS current.
+ */
+static void gm_read_pdptes(u64 *pdpte)
+{
+	pdpte[0] = vmcs_read(VMCS_GUEST_PDPTE0);
+	pdpte[1] = vmcs_read(VMCS_GUEST_PDPTE1);
+	pdpte[2] = vmcs_read(VMCS_GUEST_PDPTE2);
+	pdpte[3] = vmcs_read(VMCS_GUEST_PDPTE3);
+}
+
 /* From an exit handler: preemption off, the VMCS current. */
 void xvcpu_gm_save_state(struct xvcpu_vcpu *vcpu)
 {
@@ -45,6 +63,8 @@ void xvcpu_gm_save_state(struct xvcpu_vcpu *vcpu)
 	st->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 	for (i = 0; i < GM_NR_SEGS; i++)
 		st->seg_base[i] = vmcs_read(seg_base_fields[i]);
+	if (gm_pae(st->cr0, st->cr4, st->efer))
+		gm_read_pdptes(st->pdpte);
 	st->cs_ar = vmcs_read(VMCS_GUEST_CS_AR);
 	/* SS.DPL is the CPL (SDM Vol. 3C 27.3.1.2) */
 	st->cpl = (vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3;
@@ -57,7 +77,7 @@ static bool gm_64bit(const struct xvcpu_gm_state *st)
 }
 
 static void gm_walk_cpu(struct gwalk_cpu *c, u64 cr0, u64 cr3, u64 cr4,
-			u64 efer, u64 rflags)
+			u64 efer, u64 rflags, const u64 *pdptes)
 {
 	c->cr0 = cr0;
 	c->cr3 = cr3;
@@ -67,6 +87,7 @@ static void gm_walk_cpu(struct gwalk_cpu *c, u64 cr0, u64 cr3, u64 cr4,
 	/* What the processor's page walks use: the host's (CPUID 0x80000008) */
 	c->maxphyaddr = boot_cpu_data.x86_phys_bits;
 	c->gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
+	c->pdptes = gm_pae(cr0, cr4, efer) ? pdptes : NULL;
 }
 
 static int gm_read_entry(void *ctx, u64 gpa, unsigned int size, u64 *val)
@@ -86,7 +107,8 @@ static int gm_walk(struct xvcpu_vcpu *vcpu, u64 la, u32 access,
 	const struct xvcpu_gm_state *st = &vcpu->gm.st;
 	struct gwalk_cpu c;
 
-	gm_walk_cpu(&c, st->cr0, st->cr3, st->cr4, st->efer, st->rflags);
+	gm_walk_cpu(&c, st->cr0, st->cr3, st->cr4, st->efer, st->rflags,
+		    st->pdpte);
 	return gwalk(&c, la, access, gm_read_entry, vcpu->vm, res);
 }
 
@@ -413,6 +435,7 @@ int xvcpu_vcpu_translate(struct xvcpu_vcpu *vcpu,
 {
 	struct gwalk_result res;
 	struct gwalk_cpu c;
+	u64 pdpte[4];
 	int r;
 
 	if (tr->pad || tr->reserved[0] || tr->reserved[1])
@@ -425,9 +448,10 @@ int xvcpu_vcpu_translate(struct xvcpu_vcpu *vcpu,
 
 	preempt_disable();
 	vmcs_load(vcpu);
+	gm_read_pdptes(pdpte);
 	gm_walk_cpu(&c, vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_CR3),
 		    vmcs_read(VMCS_GUEST_CR4), vmcs_read(VMCS_GUEST_IA32_EFER),
-		    vmcs_read(VMCS_GUEST_RFLAGS));
+		    vmcs_read(VMCS_GUEST_RFLAGS), pdpte);
 	vmcs_clear(vcpu);
 	preempt_enable();
 

@@ -22,6 +22,7 @@ struct xvcpu_gm_state {
 	u64 cr0, cr3, cr4, efer;
 	u64 rip, rflags;
 	u64 seg_base[GM_NR_SEGS];
+	u64 pdpte[4];		/* PAE paging: the PDPTE registers */
 	u32 cs_ar;
 	u8 cpl;
 };

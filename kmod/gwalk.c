@@ -72,23 +72,23 @@ static int fault(struct walk *w, u32 bits_set)
 	return GWALK_FAULT;
 }
 
-/*
- * Read the entry at @gpa and check it: not present, or a reserved bit of
- * @rsvd set, ends the walk with a #PF.  Returns 0 with *@e, or what the
- * walk returns.
- */
+/* An entry not present, or with a reserved bit of @rsvd, ends the walk */
+static int check_entry(struct walk *w, u64 e, u64 rsvd)
+{
+	if (!(e & PTE_P))
+		return fault(w, 0);
+	if (e & rsvd)
+		return fault(w, GWALK_PF_P | GWALK_PF_RSVD);
+	return 0;
+}
+
+/* Read the entry at @gpa into *@e and check it; 0 or what the walk returns */
 static int read_entry(struct walk *w, u64 gpa, unsigned int size, u64 rsvd,
 		      u64 *e)
 {
 	int r = w->read(w->ctx, gpa, size, e);
 
-	if (r)
-		return r;
-	if (!(*e & PTE_P))
-		return fault(w, 0);
-	if (*e & rsvd)
-		return fault(w, GWALK_PF_P | GWALK_PF_RSVD);
-	return 0;
+	return r ? r : check_entry(w, *e, rsvd);
 }
 
 static void gather(struct walk *w, u64 e, bool has_xd)
@@ -185,8 +185,16 @@ static int walk_64(struct walk *w, u64 la, int level, bool pae)
 
 	if (pae) {
 		/* PDPTEs (Table 5-8): no rights bits; XD reserved too */
-		r = read_entry(w, (c->cr3 & bits(31, 5)) + ((la >> 30) & 3) * 8,
-			       8, bits(63, m) | bits(2, 1) | bits(8, 5), &e);
+		u64 pdpte_rsvd = bits(63, m) | bits(2, 1) | bits(8, 5);
+		unsigned int i = (la >> 30) & 3;
+
+		if (c->pdptes) {
+			e = c->pdptes[i];
+			r = check_entry(w, e, pdpte_rsvd);
+		} else {
+			r = read_entry(w, (c->cr3 & bits(31, 5)) + i * 8, 8,
+				       pdpte_rsvd, &e);
+		}
 		if (r)
 			return r;
 		table = e & addr;

@@ -16,6 +16,11 @@ struct gwalk_cpu {
 	bool ac;		/* RFLAGS.AC: lets SMAP allow the access */
 	u8 maxphyaddr;		/* CPUID 0x80000008 EAX[7:0], 32..52 */
 	bool gbpages;		/* 1 GiB pages exist (CPUID 0x80000001 EDX[26]) */
+	/*
+	 * PAE paging: the processor's four PDPTE registers (SDM Vol. 3A
+	 * 5.4.1), loaded with CR3; NULL to read the PDPTEs at CR3 instead.
+	 */
+	const u64 *pdptes;
 };
 
 /*
@@ -52,10 +57,8 @@ struct gwalk_result {
  * Returns 0 with @res filled, GWALK_FAULT with res->error_code,
  * GWALK_NONCANONICAL, or the negative errno of @read.
  *
- * A VMM-side walk is a query: it never sets accessed or dirty bits, and
- * it reads the PAE PDPTEs from memory at CR3 rather than from the
- * processor's PDPTE registers.  Protection keys and shadow stacks are
- * not modelled.
+ * A VMM-side walk is a query: it never sets accessed or dirty bits.
+ * Protection keys and shadow stacks are not modelled.
  */
 int gwalk(const struct gwalk_cpu *cpu, u64 la, u32 access,
 	  gwalk_read_t read, void *ctx, struct gwalk_result *res);

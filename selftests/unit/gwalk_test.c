@@ -411,6 +411,28 @@ TEST_F(gw, pae_reserved_bits)
 	EXPECT_EQ(0x201000, self->res.gpa);
 }
 
+TEST_F(gw, pae_pdpte_registers)
+{
+	u64 pdpt = setup_pae(self, 0);
+	u64 pd_mem = new_table(self->f), pd_reg = new_table(self->f);
+	u64 regs[4] = { 0, 0, pd_reg | P, 0 };
+
+	/* Memory at CR3 says one thing, the PDPTE registers another */
+	put(self->f, pdpt + 2 * 8, 8, pd_mem | P);
+	put(self->f, pd_mem, 8, 0x400000 | P | PS);
+	put(self->f, pd_reg, 8, 0x800000 | P | PS);
+	ASSERT_EQ(0, walk(self, 0x80000010, 0));
+	EXPECT_EQ(0x400010, self->res.gpa);
+	self->cpu.pdptes = regs;
+	self->f->reads = 0;
+	ASSERT_EQ(0, walk(self, 0x80000010, 0));
+	EXPECT_EQ(0x800010, self->res.gpa);
+	EXPECT_EQ(1, self->f->reads);	/* the PDE only */
+	/* A register that is not present */
+	EXPECT_EQ(GWALK_FAULT, walk(self, 0x40000000, W));
+	EXPECT_EQ(0x2, self->res.error_code);
+}
+
 /* ---- 4-level and 5-level paging ---- */
 
 static u64 setup_long(struct _test_data_gw *self, u64 cr4, u64 efer)
