@@ -117,7 +117,7 @@ struct check {
 	const char *rule;
 };
 
-/* Record the first rule broken: the order of the calls is the order of the checks. */
+/* Record the first rule broken: the calls are in the order of the checks */
 static void need(struct check *c, bool ok, u32 field, const char *rule)
 {
 	if (!ok && !c->field) {
