@@ -280,10 +280,9 @@ static const char *event_invalid(const struct xvcpu_event *e)
 
 	if (e->pad)
 		return "pad is not zero";
+	/* Not valid: the rest is ignored, so GET, clear valid, SET works */
 	if (!e->valid)
-		return e->type | e->vector | e->has_error_code |
-		       e->error_code | e->instruction_len ?
-		       "fields set in an event that is not valid" : NULL;
+		return NULL;
 	if (e->valid != 1)
 		return "valid is not 0 or 1";
 	switch (e->type) {
@@ -556,6 +555,14 @@ int event_handle_dr_access(struct xvcpu_vcpu *vcpu)
 	bool long_mode = vmcs_read(VMCS_GUEST_CS_AR) & VMCS_AR_L;
 	unsigned long val;
 
+	/*
+	 * CPL > 0 is #GP(0) before any exit (SDM Vol. 3C 26.1.1); checked
+	 * here too, as an emulator may exit first.
+	 */
+	if ((vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3) {
+		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
+		return 1;
+	}
 	if (dr7 & GDR7_GD) {
 		vcpu->dr6 = (vcpu->dr6 & ~0xfUL) | GDR6_BD | GDR6_FIXED_1;
 		event_set_dr7(vcpu, dr7 & ~GDR7_GD);

@@ -325,6 +325,9 @@ static int handle_cr_access(struct xvcpu_vcpu *vcpu)
 	unsigned int type = VMX_CR_ACCESS_TYPE(q);
 	u64 val;
 
+	/* CPL > 0 is #GP(0) before the exit (26.1.1); an emulator may differ */
+	if (guest_cpl())
+		return inject_gp(vcpu);
 	if (type == VMX_CR_ACCESS_MOV_FROM_CR && VMX_CR_NUMBER(q) == 8) {
 		if (gpr == GPR_RSP)
 			vmcs_write(VMCS_GUEST_RSP, vcpu->cr8);

@@ -215,7 +215,7 @@ struct xvcpu_exit_info {
 #define XVCPU_EVENT_SOFT_EXCEPTION	6	/* INT3, INTO */
 
 struct xvcpu_event {
-	__u8  valid;
+	__u8  valid;		/* 0: no event; the other fields are ignored */
 	__u8  type;		/* XVCPU_EVENT_* */
 	__u8  vector;
 	__u8  has_error_code;	/* exactly for #DF #TS #NP #SS #GP #PF #AC */
