@@ -1821,11 +1821,6 @@ TEST_F(shadow, reset_after_exit)
 	assert_host_fine(_metadata, self->t, self->vcpu);
 }
 
-/*
- * Known gap: the STI blocking survives XVCPU_SET_REGS and SET_SREGS, so
- * the reset vCPU fails VM entry (XVCPU_EXIT_FAIL_ENTRY, reason 33).
- */
-XFAIL_ADD(shadow, sti, reset_after_exit);
 
 /*
  * The CR0 the kernel compares a MOV to CR0 with: a 32-bit guest turns
@@ -1901,13 +1896,6 @@ TEST_F(cr0_write, handled_in_kernel)
 	assert_host_fine(_metadata, self->t, self->vcpu);
 }
 
-/*
- * Known gap: handle_cr_access() takes CR0.PG from the read shadow, which
- * keeps what SET_SREGS or its own last write put there; the guest's own
- * PG change is not in it, so this MOV looks like a paging change and is
- * handed to userspace (XVCPU_EXIT_INTERNAL_ERROR, reason 28).
- */
-XFAIL_ADD(cr0_write, ne_after_guest_paging_on, handled_in_kernel);
 
 /* ---- Last: the module holds nothing more than when we started ---- */
 
