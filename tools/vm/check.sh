@@ -84,7 +84,8 @@ for name in "${runs[@]}"; do
 	ip=$(grep -c '^# ok [0-9]' "$out" || true)
 	ifl=$(grep -c '^# not ok [0-9]' "$out" || true)
 	if ((ip + ifl > 0)); then
-		steps=$(grep -cE '^ok [0-9]+ .*: (insmod|rmmod)$' "$out" || true)
+		steps=$(grep -cE '^ok [0-9]+ .*: (insmod|rmmod|kmemleak|lockdep)$' \
+			"$out" || true)
 		p=$((ip + steps))
 		f=$((f + ifl))
 	fi

@@ -4,6 +4,9 @@
 # Install the host packages needed to build the module against Debian's
 # kernels and to boot the emulated-VMX test machine.  Idempotent: does
 # nothing when everything is installed already.
+#
+#   deps.sh                 what "make check" needs
+#   deps.sh kernel-build    also what building a kernel needs (check-debug)
 set -euo pipefail
 
 PKGS=(
@@ -19,6 +22,17 @@ PKGS=(
 	# lint: checkpatch.pl and sparse
 	perl sparse
 )
+case ${1:-} in
+"") ;;
+kernel-build)
+	# a kernel from Debian's linux-source: kconfig, objtool (ORC)
+	PKGS+=(flex bison libelf-dev)
+	;;
+*)
+	echo "usage: $0 [kernel-build]" >&2
+	exit 2
+	;;
+esac
 
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PKGS[@]}" \
 	2>/dev/null | awk '$1 == "ii" { print $2 }' || true)

@@ -6,6 +6,12 @@
 # one subtest per test binary (sorted; its own TAP indented with "# "), and
 # rmmod, which must succeed at the end.  Prints "XVCPU-RESULT: <failures>".
 # No "set -e": every test runs and is reported.
+#
+# On a kernel with kmemleak (the debug kernel) a "kmemleak" step follows:
+# it fails on any leak suspect whose allocation backtrace is xvcpu's
+# (found after the suite, or after rmmod); other code's suspects are
+# shown, not counted.  On a kernel with lockdep, a "lockdep" step checks
+# that lockdep was still on at the end (its first report turns it off).
 set -u
 
 export XVCPU_MODULE=/xvcpu/xvcpu.ko
@@ -31,8 +37,47 @@ report() {	# report RC NAME
 	fi
 }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+LOCKDEP=/proc/lockdep_stats
+extra=0
+[ -w $KMEMLEAK ] && extra=$((extra + 1))
+[ -r $LOCKDEP ] && extra=$((extra + 1))
+
+# One scan (minutes in the emulated machine) once the newest objects are
+# old enough to be reported (5 s of guest time); the suspects' reports.
+leak_scan() {
+	sleep 6
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK
+}
+
+# Reports on stdin; $1-$2: xvcpu's text (16 hex digits) or "-" for none.
+# Prints each suspect, followed by a line "XVCPU-LEAK" when its backtrace
+# is xvcpu's: a symbol "[xvcpu]", or a raw address inside its text once
+# it is unloaded.
+leak_filter() {
+	awk -v lo="$1" -v hi="$2" '
+	function flush() {
+		if (block == "")
+			return
+		printf "%s", block
+		if (ours)
+			print "XVCPU-LEAK"
+		block = ""; ours = 0
+	}
+	/^unreferenced object/ { flush() }
+	{ block = block $0 "\n" }
+	/\[xvcpu\]/ { ours = 1 }
+	$1 ~ /^0x[0-9a-f]+$/ && lo != "-" {
+		a = substr($1, 3)
+		if (length(a) == 16 && a "" >= lo "" && a "" < hi "")
+			ours = 1
+	}
+	END { flush() }'
+}
+
 echo "TAP version 13"
-echo "1..$((count + 2))"
+echo "1..$((count + 2 + extra))"
 insmod "$XVCPU_MODULE"
 loaded=$?
 report $loaded insmod
@@ -46,6 +91,34 @@ for t in $tests; do
 	{ "$t" </dev/null 2>&1; echo $? >/tmp/rc; } | sed 's/^/# /'
 	report "$(cat /tmp/rc)" "$name"
 done
+if [ -w $KMEMLEAK ]; then
+	echo "# kmemleak: scanning after the suite"
+	{ echo "kmemleak: after the suite"; leak_scan | leak_filter - -; } \
+		>/tmp/leaks
+	echo clear >$KMEMLEAK
+	# xvcpu's text, to know its code in backtraces once it is gone.
+	lo=- hi=-
+	while read -r name size _ _ _ addr _; do
+		[ "$name" = xvcpu ] || continue
+		lo=$(printf '%016x' $((addr)))
+		hi=$(printf '%016x' $((addr + size)))
+	done </proc/modules
+fi
 rmmod xvcpu
 report $? rmmod
+if [ -w $KMEMLEAK ]; then
+	echo "# kmemleak: scanning after rmmod"
+	{ echo "kmemleak: after rmmod (xvcpu text $lo-$hi)"
+	  leak_scan | leak_filter "$lo" "$hi"; } >>/tmp/leaks
+	sed 's/^/# /' /tmp/leaks
+	leaks=$(grep -c '^XVCPU-LEAK$' /tmp/leaks)
+	echo "# kmemleak: $leaks suspect(s) of xvcpu's," \
+		"$(grep -c '^unreferenced object' /tmp/leaks) in all"
+	[ "$leaks" -eq 0 ]
+	report $? kmemleak
+fi
+if [ -r $LOCKDEP ]; then
+	grep -q 'debug_locks: *1$' $LOCKDEP
+	report $? lockdep
+fi
 echo "XVCPU-RESULT: $fail"

@@ -11,7 +11,9 @@
 #   kernels.sh modules KVER   the /lib/modules/KVER directory
 #
 # XVCPU_KERNELS selects the series, default "6.1 6.12".  An entry may also
-# be a full release string already unpacked under build/kernels/.
+# be a full release string already unpacked under build/kernels/, or
+# "debug": the debug kernel that debug-kernel.sh builds from Debian's
+# linux-source (KASAN, lockdep, kmemleak; "make check-debug").
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -108,7 +110,11 @@ case ${1:-} in
 fetch)
 	mkdir -p "$KDIR"
 	for s in $SERIES; do
-		[[ -e $KDIR/$s/.done ]] || fetch_one "$s"
+		if [[ $s == debug ]]; then
+			"$TOP/tools/vm/debug-kernel.sh" build
+		elif [[ ! -e $KDIR/$s/.done ]]; then
+			fetch_one "$s"
+		fi
 	done
 	;;
 list)

@@ -12,13 +12,19 @@ Problems are reported on stderr.
 import re
 import sys
 
-# Kernel reports that fail a run wherever they appear in dmesg.
+# Kernel reports that fail a run wherever they appear in dmesg.  "BUG:"
+# also covers the debug kernel's "BUG: KASAN: ...", "BUG: sleeping function
+# called from invalid context" and lockdep's own BUGs; lockdep's reports
+# start with "WARNING:" (circular or recursive locking, inconsistent lock
+# state, bad unlock balance, lock held when returning to user space, ...).
 BAD = re.compile(
     r"WARNING:|BUG:|Oops|kernel BUG at|general protection fault|"
     r"Call Trace|Kernel panic|scheduling while atomic|"
     r"possible circular locking|inconsistent lock state|"
     r"suspicious RCU usage|possible recursive locking|"
+    r"DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|"
     r"UBSAN:|KASAN:|list_add corruption|list_del corruption|"
+    r"unreferenced object|Kernel memory leak detector disabled|"
     r"refcount_t:|soft lockup|hard LOCKUP|unchecked MSR access error")
 
 # Known boot-time WARNs of the emulated machine, ignored as a whole block

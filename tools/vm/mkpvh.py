@@ -28,6 +28,7 @@ import os
 import struct
 import subprocess
 import sys
+import zlib
 
 PAGE = 4096
 MIB = 1 << 20
@@ -59,6 +60,9 @@ def decompress(payload):
     size = struct.unpack_from("<I", payload, len(payload) - 4)[0]
     if payload.startswith(b"\xfd7zXZ\x00"):
         out = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
+    elif payload.startswith(b"\x1f\x8b"):
+        # gzip's own trailer ends with the size.
+        out = zlib.decompressobj(wbits=31).decompress(payload)
     elif payload.startswith(b"\x28\xb5\x2f\xfd"):
         out = subprocess.run(["zstd", "-dcq"], input=payload[:-4],
                              stdout=subprocess.PIPE, check=True).stdout
