@@ -213,6 +213,25 @@ GUEST_ASM(
 "	jmp code_user_dr_end\n");
 extern char code_user_dr[], code_user_dr_end[];
 
+/*
+ * DR4 and DR5 are DR6 and DR7 while CR4.DE = 0, and #UD with CR4.DE = 1
+ * (SDM Vol. 3B 19.2.2).  RBX: DR4 read, RDX: DR5 read with CR4.DE = 0.
+ */
+GUEST_ASM(
+"code_dr4:\n"
+"	mov %dr4, %rbx\n"
+"	mov %dr5, %rdx\n"
+"	mov %cr4, %rcx\n"
+"	bts $3, %rcx\n"
+"	mov %rcx, %cr4\n"
+"code_dr4_at:\n"
+"	mov %dr4, %rax\n"
+"code_dr4_end:\n"
+"	btr $3, %rcx\n"
+"	mov %rcx, %cr4\n"
+"	hlt\n");
+extern char code_dr4[], code_dr4_at[], code_dr4_end[];
+
 /* ---- Arguments ---- */
 
 /*
@@ -549,6 +568,22 @@ TEST_F(vm, mov_dr_at_cpl3_gp)
 	EXPECT_EQ(0, e->error_code);
 	EXPECT_EQ(addr(code_user_dr), e->rip);
 	EXPECT_EQ(XVT_USER_CS, e->cs);
+}
+
+TEST_F(vm, dr4_dr5_alias_or_ud)
+{
+	struct xvcpu_regs regs;
+
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	xvt_idt_set_resume(self->t, addr(code_dr4_end));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_dr4, 0, 0));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ(DR6_FIXED_1, regs.rbx);
+	EXPECT_EQ(DR7_FIXED_1, regs.rdx);
+	ASSERT_EQ(1, xvt_idt_total(self->t));
+	EXPECT_EQ(6, xvt_idt_event(self->t, 0)->vector);
+	EXPECT_EQ(addr(code_dr4_at), xvt_idt_event(self->t, 0)->rip);
 }
 
 TEST_HARNESS_MAIN
