@@ -1450,13 +1450,17 @@ static unsigned int event_verdict(const struct xvcpu_event *e)
 }
 
 /*
- * kmod/event.c xvcpu_vcpu_set_events(): the fields first, then an STI
- * shadow needs RFLAGS.IF = 1 (27.3.1.5).  @if_flag: the vCPU's RFLAGS.IF,
- * or -1 if unknown.
+ * kmod/event.c xvcpu_vcpu_set_events(): the fields first, then what VM
+ * entry requires of the state with them (SDM Vol. 3C 27.3.1.5): an STI
+ * shadow and an injected external interrupt need RFLAGS.IF = 1, the
+ * interrupt no shadow, an injected NMI neither NMI blocking nor a MOV SS
+ * shadow.  @if_flag: the vCPU's RFLAGS.IF, or -1 if unknown.
  */
 static unsigned int events_verdict(const struct xvcpu_events *ev, int if_flag)
 {
-	unsigned int v = event_verdict(&ev->injected), i;
+	const struct xvcpu_event *e = &ev->injected;
+	unsigned int v = event_verdict(e), i;
+	bool needs_if;
 
 	for (i = 0; i < ARRAY_SIZE(ev->reserved); i++)
 		if (ev->reserved[i])
@@ -1468,7 +1472,16 @@ static unsigned int events_verdict(const struct xvcpu_events *ev, int if_flag)
 	    ev->shadow & ~(XVCPU_SHADOW_STI | XVCPU_SHADOW_MOV_SS) ||
 	    ev->shadow == (XVCPU_SHADOW_STI | XVCPU_SHADOW_MOV_SS))
 		return V_EINVAL;
-	if (!(v & V_OK) || !(ev->shadow & XVCPU_SHADOW_STI))
+	if (!(v & V_OK))
+		return v;
+	if (e->valid && e->type == XVCPU_EVENT_EXTINT && ev->shadow)
+		return V_EINVAL;
+	if (e->valid && e->type == XVCPU_EVENT_NMI &&
+	    (ev->nmi_masked || ev->shadow & XVCPU_SHADOW_MOV_SS))
+		return V_EINVAL;
+	needs_if = ev->shadow & XVCPU_SHADOW_STI ||
+		   (e->valid && e->type == XVCPU_EVENT_EXTINT);
+	if (!needs_if)
 		return v;
 	if (if_flag < 0)
 		return v | V_EINVAL;
@@ -1540,8 +1553,8 @@ static int guest_debug_verdict(const struct xvcpu_guest_debug *d)
 	if (d->flags & ~DEBUG_FLAGS || d->pad || d->reserved[0] ||
 	    d->reserved[1] || d->reserved[2])
 		return EINVAL;
-	if (d->flags & XVCPU_DEBUG_SINGLESTEP &&
-	    !cap_value(XVCPU_CAP_GUEST_DEBUG))
+	/* CAP_GUEST_DEBUG: the flags that work (single-step needs MTF) */
+	if (d->flags & ~cap_value(XVCPU_CAP_GUEST_DEBUG))
 		return EOPNOTSUPP;
 	return 0;
 }
@@ -2363,6 +2376,15 @@ static void check_run_page(const struct xvcpu_run *run, bool ok,
 	case XVCPU_EXIT_FAIL_ENTRY:
 		c->fail_entry++;
 		check_entry_failure(run, who);
+		/* A guest-state field only for invalid guest state */
+		if (run->fail_entry.pad ||
+		    (run->fail_entry.field &&
+		     (run->fail_entry.hardware_entry_failure_reason &
+		      0xffff) != 33))
+			fail("%s: entry failure %#llx names field %#x, pad %u",
+			     who, (unsigned long long)
+			     run->fail_entry.hardware_entry_failure_reason,
+			     run->fail_entry.field, run->fail_entry.pad);
 		break;
 	case XVCPU_EXIT_MSR:
 		if (run->msr.direction > XVCPU_MSR_WRITE)
@@ -3667,6 +3689,33 @@ static void op_region(struct rng *r)
 		op_ioctl(r, FD_VM, K_SET_MEMORY_REGION);
 }
 
+/* Mostly well-formed v1 ioctls of a vCPU: its events and debugging. */
+static void op_events(struct rng *r)
+{
+	static const unsigned int cmds[] = {
+		XVCPU_GET_EVENTS, XVCPU_SET_EVENTS, XVCPU_SET_EVENTS,
+		XVCPU_INTERRUPT, XVCPU_INTERRUPT, XVCPU_NMI, XVCPU_TRANSLATE,
+		XVCPU_TRANSLATE, XVCPU_SET_GUEST_DEBUG,
+	};
+
+	op_ioctl(r, FD_VCPU,
+		 find_known(cmds[rng_below(r, ARRAY_SIZE(cmds))]) - known);
+}
+
+/* The CPUID tables: supported, and a vCPU's own. */
+static void op_cpuid(struct rng *r)
+{
+	static const unsigned int cmds[] = {
+		XVCPU_SET_CPUID, XVCPU_GET_CPUID,
+	};
+
+	if (rng_chance(r, 20))
+		op_ioctl(r, FD_SYS, K_GET_SUPPORTED_CPUID);
+	else
+		op_ioctl(r, FD_VCPU,
+			 find_known(cmds[rng_below(r, 2)]) - known);
+}
+
 static void op_badfd(struct rng *r)
 {
 	static const int bad[] = { -1, 1000000, 0x7fffffff };
@@ -4305,8 +4354,12 @@ static void op_run(struct rng *r)
 	}
 	exp_init(&e);
 	predict_vcpu(&e, &fz.vcpus[i], busy, XVCPU_RUN, arg, NULL, NULL);
-	if (run && ie && !busy && !arg)
+	if (run && ie && !busy && !arg) {
+		/* Before it: completing an INS (see predict_vcpu()) */
 		exp_only(&e, EINTR);
+		exp_err(&e, ENOENT);
+		exp_err(&e, EPERM);
+	}
 	ret = run_timed(fd, XVCPU_RUN, arg, fz.timer, ns, &err);
 	vcpu_ran(&fz.vcpus[i]);
 	vlog("RUN vCPU %d%s arg %#lx -> %ld (%s) exit %d", i,
@@ -4430,6 +4483,7 @@ enum op {
 	OP_CLOSE_VCPU, OP_IOCTL_SYS, OP_IOCTL_VM, OP_IOCTL_VCPU, OP_REGION,
 	OP_SAVE_RESTORE, OP_MMAP_RUN, OP_MMAP_SLOT, OP_MUNMAP, OP_MPROTECT,
 	OP_MREMAP, OP_MADVISE, OP_TOUCH, OP_RUN, OP_RUNNER, OP_FORK, OP_BADFD,
+	OP_EVENTS, OP_CPUID,
 	NR_OPS
 };
 
@@ -4459,6 +4513,8 @@ static const struct {
 	[OP_RUNNER]		= { "runner", 40 },
 	[OP_FORK]		= { "fork", 2 },
 	[OP_BADFD]		= { "bad-fd", 10 },
+	[OP_EVENTS]		= { "events", 80 },
+	[OP_CPUID]		= { "cpuid", 20 },
 };
 
 static enum op pick_op(struct rng *r)
@@ -4503,6 +4559,8 @@ static void do_op(struct rng *r, enum op op)
 	case OP_RUNNER: op_runner(r); break;
 	case OP_FORK: op_fork(r); break;
 	case OP_BADFD: op_badfd(r); break;
+	case OP_EVENTS: op_events(r); break;
+	case OP_CPUID: op_cpuid(r); break;
 	default: break;
 	}
 }
