@@ -1352,6 +1352,7 @@ static void mutate_events(struct rng *r, struct xvcpu_events *ev)
 		ev->shadow = 3 + rng_below(r, 253);
 		break;
 	case 14:
+		/* Not valid: the kernel ignores the rest */
 		e->valid = 0;
 		e->vector = v;
 		break;
@@ -1402,9 +1403,9 @@ static unsigned int event_verdict(const struct xvcpu_event *e)
 
 	if (e->pad)
 		return V_EINVAL;
+	/* Not valid: the other fields are ignored */
 	if (!e->valid)
-		return e->type | e->vector | e->has_error_code |
-		       e->error_code | e->instruction_len ? V_EINVAL : V_OK;
+		return V_OK;
 	if (e->valid != 1)
 		return V_EINVAL;
 	switch (e->type) {
