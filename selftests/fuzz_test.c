@@ -1771,6 +1771,25 @@ static unsigned long gen_cmd(struct rng *r, int kind)
 /* ---- what the module should answer ---- */
 
 /*
+ * The header of struct xvcpu_cpuid, read first by the CPUID ioctls:
+ * true if that decides the answer (not readable, or not known).
+ */
+static bool predict_cpuid_header(struct expect *e, const struct ptr *p)
+{
+	if (p->rd_len < CPUID_HDR) {
+		exp_err(e, EFAULT);
+		return true;
+	}
+	if (!ptr_known(p, CPUID_HDR)) {
+		e->ok = 0;
+		exp_err(e, EINVAL);
+		exp_err(e, EFAULT);
+		return true;
+	}
+	return false;
+}
+
+/*
  * GET_SUPPORTED_CPUID and GET_CPUID (kmod/dev.c): nent and pad are read
  * and must be 0; the @nent entries are written, then nent and pad.
  * @nent < 0: not known.
@@ -1780,16 +1799,8 @@ static void predict_cpuid_get(struct expect *e, const struct ptr *p,
 {
 	const struct xvcpu_cpuid *c = p->content;
 
-	if (p->rd_len < CPUID_HDR) {
-		exp_err(e, EFAULT);
+	if (predict_cpuid_header(e, p))
 		return;
-	}
-	if (!ptr_known(p, CPUID_HDR)) {
-		e->ok = 0;
-		exp_err(e, EINVAL);
-		exp_err(e, EFAULT);
-		return;
-	}
 	if (c->nent || c->pad) {
 		exp_err(e, EINVAL);
 		return;
@@ -2060,16 +2071,8 @@ static void predict_set_cpuid(struct expect *e, const struct ptr *p)
 	const struct xvcpu_cpuid *c = p->content;
 	int r;
 
-	if (p->rd_len < CPUID_HDR) {
-		exp_err(e, EFAULT);
+	if (predict_cpuid_header(e, p))
 		return;
-	}
-	if (!ptr_known(p, CPUID_HDR)) {
-		e->ok = 0;
-		exp_err(e, EINVAL);
-		exp_err(e, EFAULT);
-		return;
-	}
 	if (c->pad || c->nent > XVCPU_CPUID_MAX_ENTRIES) {
 		exp_err(e, EINVAL);
 		return;
