@@ -723,6 +723,8 @@ const char *xvcpu_exit_name(uint32_t exit_reason)
 		[XVCPU_EXIT_INTR]		= "INTR",
 		[XVCPU_EXIT_HYPERCALL]		= "HYPERCALL",
 		[XVCPU_EXIT_MSR]		= "MSR",
+		[XVCPU_EXIT_IRQ_WINDOW_OPEN]	= "IRQ_WINDOW_OPEN",
+		[XVCPU_EXIT_DEBUG]		= "DEBUG",
 	};
 
 	if (exit_reason < ARRAY_SIZE(names) && names[exit_reason])
