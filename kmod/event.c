@@ -569,8 +569,14 @@ int event_handle_dr_access(struct xvcpu_vcpu *vcpu)
 		xvcpu_queue_exception(vcpu, X86_TRAP_DB, 0);
 		return 1;
 	}
-	if (dr == 4 || dr == 5)
-		dr += 2;	/* aliases of DR6 and DR7 while CR4.DE = 0 */
+	/* DR4/DR5: #UD with CR4.DE = 1, else DR6/DR7 (SDM Vol. 3B 19.2.2) */
+	if (dr == 4 || dr == 5) {
+		if (vmcs_read(VMCS_GUEST_CR4) & X86_CR4_DE) {
+			xvcpu_queue_exception(vcpu, X86_TRAP_UD, 0);
+			return 1;
+		}
+		dr += 2;
+	}
 
 	if (!(q & VMX_DR_FROM_DR)) {
 		val = gpr == GPR_RSP ? vmcs_read(VMCS_GUEST_RSP) : vcpu->gprs[gpr];
