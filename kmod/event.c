@@ -559,7 +559,7 @@ int event_handle_dr_access(struct xvcpu_vcpu *vcpu)
 	 * CPL > 0 is #GP(0) before any exit (SDM Vol. 3C 26.1.1); checked
 	 * here too, as an emulator may exit first.
 	 */
-	if ((vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3) {
+	if (vmcs_guest_cpl()) {
 		xvcpu_queue_exception(vcpu, X86_TRAP_GP, 0);
 		return 1;
 	}

@@ -98,12 +98,6 @@ static int handle_cache_flush(struct xvcpu_vcpu *vcpu)
 	return 1;
 }
 
-/* SS.DPL is the CPL (SDM Vol. 3C 27.3.1.2) */
-static unsigned int guest_cpl(void)
-{
-	return (vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3;
-}
-
 /* XCR0 state components (SDM Vol. 1 13.3) */
 #define XCR0_X87	BIT_ULL(0)
 #define XCR0_SSE	BIT_ULL(1)
@@ -122,7 +116,7 @@ static int handle_xsetbv(struct xvcpu_vcpu *vcpu)
 	u64 val = (u32)vcpu->gprs[GPR_RAX] | (vcpu->gprs[GPR_RDX] << 32);
 	u64 allowed = xvcpu_cpuid_xcr0_allowed(vcpu);
 
-	if (guest_cpl() || (u32)vcpu->gprs[GPR_RCX] ||
+	if (vmcs_guest_cpl() || (u32)vcpu->gprs[GPR_RCX] ||
 	    !(val & XCR0_X87) || (val & ~allowed) ||
 	    ((val & XCR0_AVX) && !(val & XCR0_SSE)) ||
 	    ((val & XCR0_AVX512) &&
@@ -213,7 +207,7 @@ static int handle_vmcall(struct xvcpu_vcpu *vcpu)
 	run->hypercall.args[3] = g[GPR_RSI];
 	run->hypercall.args[4] = g[GPR_RDI];
 	run->hypercall.args[5] = g[GPR_R8];
-	run->hypercall.cpl = guest_cpl();
+	run->hypercall.cpl = vmcs_guest_cpl();
 	vcpu->pending = PENDING_HYPERCALL;
 	vmcs_skip_instruction();
 	return 0;
@@ -326,7 +320,7 @@ static int handle_cr_access(struct xvcpu_vcpu *vcpu)
 	u64 val;
 
 	/* CPL > 0 is #GP(0) before the exit (26.1.1); an emulator may differ */
-	if (guest_cpl())
+	if (vmcs_guest_cpl())
 		return inject_gp(vcpu);
 	if (type == VMX_CR_ACCESS_MOV_FROM_CR && VMX_CR_NUMBER(q) == 8) {
 		if (gpr == GPR_RSP)

@@ -66,8 +66,7 @@ void xvcpu_gm_save_state(struct xvcpu_vcpu *vcpu)
 	if (gm_pae(st->cr0, st->cr4, st->efer))
 		gm_read_pdptes(st->pdpte);
 	st->cs_ar = vmcs_read(VMCS_GUEST_CS_AR);
-	/* SS.DPL is the CPL (SDM Vol. 3C 27.3.1.2) */
-	st->cpl = (vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3;
+	st->cpl = vmcs_guest_cpl();
 }
 
 /* 64-bit mode: IA-32e mode and a 64-bit code segment (SDM Vol. 3A 2.2) */

@@ -42,4 +42,10 @@ static inline void vmcs_clear_bits(unsigned long field, unsigned long bits)
 	vmcs_write(field, vmcs_read(field) & ~bits);
 }
 
+/* The guest's CPL: SS.DPL (SDM Vol. 3C 27.3.1.2); VMCS current */
+static inline unsigned int vmcs_guest_cpl(void)
+{
+	return (vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3;
+}
+
 #endif /* XVCPU_VMCS_H */
