@@ -180,6 +180,15 @@ void event_after_exit(struct xvcpu_vcpu *vcpu, u32 basic_reason)
 					  VMX_INTR_INFO_VECTOR_MASK);
 		vcpu->event.error_code = (idt & VMX_INTR_INFO_DELIVER_CODE) ?
 			vmcs_read(VMCS_IDT_VECTORING_ERROR_CODE) : 0;
+		/*
+		 * In real mode an exception pushes no error code, so the
+		 * IDT-vectoring information has none (28.2.4).  Keep the
+		 * event in the one form SET_EVENTS takes back; entry drops
+		 * the code again while CR0.PE = 0 (event_write_entry()).
+		 */
+		if (type == VMX_INTR_TYPE_HW_EXCEPTION &&
+		    exception_has_error_code(idt & VMX_INTR_INFO_VECTOR_MASK))
+			vcpu->event.info |= VMX_INTR_INFO_DELIVER_CODE;
 		vcpu->event.insn_len = type_is_soft(type) ?
 			vmcs_read(VMCS_EXIT_INSTRUCTION_LEN) : 0;
 		/*
