@@ -9,6 +9,14 @@
 #include <linux/mm.h>
 
 /*
+ * load_gs_index() moved to asm/gsseg.h in 6.2; a kernel without
+ * CONFIG_PARAVIRT_XXL gets it only from there.
+ */
+#ifdef XVCPU_HAVE_ASM_GSSEG
+#include <asm/gsseg.h>
+#endif
+
+/*
  * vm_flags became read-only behind vm_flags_set() in 6.3; Kbuild defines
  * XVCPU_HAVE_VM_FLAGS_SET when the kernel's headers have it.
  */

@@ -992,6 +992,7 @@ TEST_F(vm, set_events_round_trip)
 {
 	bool nmi = xvt_cap(XVCPU_CAP_NMI) > 0;
 	struct xvcpu_events ev;
+	struct xvcpu_regs regs;
 
 	exception(&ev, 13, true, 0x1234);
 	expect_round_trip(_metadata, self->vcpu, &ev, "#GP(0x1234)");
@@ -1020,6 +1021,12 @@ TEST_F(vm, set_events_round_trip)
 	ev.injected.type = XVCPU_EVENT_EXTINT;
 	ev.injected.vector = 0xef;
 	expect_round_trip(_metadata, self->vcpu, &ev, "external 0xef");
+	/* ... and SET_REGS may not take IF away from under it */
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	regs.rflags = 0x2;
+	EXPECT_EQ(-EINVAL, xvcpu_set_regs(self->vcpu, &regs));
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_TRUE(regs.rflags & RFLAGS_IF);
 	memset(&ev, 0, sizeof(ev));
 	ev.shadow = XVCPU_SHADOW_STI;
 	expect_round_trip(_metadata, self->vcpu, &ev, "STI shadow");

@@ -2145,6 +2145,10 @@ static void predict_vcpu(struct expect *e, const struct fz_vcpu *v, bool busy,
 		} else if (rflags_ok(((const struct xvcpu_regs *)
 				      p->content)->rflags)) {
 			e->ok = 0;
+			/* IF = 0 is refused while an interrupt is injected */
+			if (!(((const struct xvcpu_regs *)p->content)->rflags &
+			      RFLAGS_IF))
+				exp_err(e, EINVAL);
 		} else {
 			exp_err(e, EINVAL);
 		}
