@@ -217,6 +217,27 @@ void event_after_exit(struct xvcpu_vcpu *vcpu, u32 basic_reason)
 			      VMX_INTERRUPTIBILITY_NMI);
 }
 
+/*
+ * SET_REGS is clearing RFLAGS.IF.  An external interrupt that is being
+ * injected needs IF = 1 (SDM Vol. 3C 27.3.1.4): it goes back to the queue
+ * to wait for the guest's next STI.  With an interrupt already queued
+ * there is no room for it, and SET_REGS is refused.
+ */
+int event_requeue_interrupt(struct xvcpu_vcpu *vcpu)
+{
+	u32 info = vcpu->event.info;
+
+	if (!(info & VMX_INTR_INFO_VALID) ||
+	    intr_type(info) != VMX_INTR_TYPE_EXT_INTR)
+		return 0;
+	if (vcpu->irq_queued)
+		return xvcpu_refuse(-EINVAL, "SET_REGS: IF = 0, interrupts injected and queued");
+	vcpu->irq_vector = info & VMX_INTR_INFO_VECTOR_MASK;
+	vcpu->irq_queued = true;
+	vcpu->event.info = 0;
+	return 0;
+}
+
 /* The run page's view of the guest's readiness for an interrupt. */
 void event_fill_run(struct xvcpu_vcpu *vcpu)
 {

@@ -561,11 +561,12 @@ int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	if ((regs->rflags & ~RFLAGS_DEFINED) != X86_EFLAGS_FIXED)
 		return xvcpu_refuse(-EINVAL, "RFLAGS %#llx: bit 1 must be 1, reserved bits 0",
 				    regs->rflags);
-	/* 27.3.1.4: an external interrupt is injected only with RFLAGS.IF = 1 */
-	if (!(regs->rflags & X86_EFLAGS_IF) &&
-	    (vcpu->event.info & VMX_INTR_INFO_VALID) &&
-	    (vcpu->event.info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_TYPE_EXT_INTR)
-		return xvcpu_refuse(-EINVAL, "SET_REGS: RFLAGS.IF = 0 while an external interrupt is injected; clear it with SET_EVENTS first");
+	if (!(regs->rflags & X86_EFLAGS_IF)) {
+		int r = event_requeue_interrupt(vcpu);
+
+		if (r)
+			return r;
+	}
 
 	g[GPR_RAX] = regs->rax;
 	g[GPR_RBX] = regs->rbx;

@@ -1021,12 +1021,24 @@ TEST_F(vm, set_events_round_trip)
 	ev.injected.type = XVCPU_EVENT_EXTINT;
 	ev.injected.vector = 0xef;
 	expect_round_trip(_metadata, self->vcpu, &ev, "external 0xef");
-	/* ... and SET_REGS may not take IF away from under it */
+	/*
+	 * SET_REGS clearing IF puts it back in the queue (it cannot be
+	 * injected with IF = 0), unless the queue is taken.
+	 */
+	ASSERT_EQ(0, queue_irq(self->vcpu, 0x41));
 	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
 	regs.rflags = 0x2;
 	EXPECT_EQ(-EINVAL, xvcpu_set_regs(self->vcpu, &regs));
 	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
 	EXPECT_TRUE(regs.rflags & RFLAGS_IF);
+	expect_round_trip(_metadata, self->vcpu, &ev, "external 0xef");
+	regs.rflags = 0x2;
+	ASSERT_EQ(0, xvcpu_set_regs(self->vcpu, &regs));
+	ASSERT_EQ(0, xvcpu_get_events(self->vcpu, &ev));
+	EXPECT_EQ(0, ev.injected.valid);
+	EXPECT_EQ(1, ev.interrupt_queued);
+	EXPECT_EQ(0xef, ev.interrupt_vector);
+	set_rflags(_metadata, self->vcpu, 0x2 | RFLAGS_IF);
 	memset(&ev, 0, sizeof(ev));
 	ev.shadow = XVCPU_SHADOW_STI;
 	expect_round_trip(_metadata, self->vcpu, &ev, "STI shadow");

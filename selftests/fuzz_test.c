@@ -42,6 +42,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -603,12 +604,16 @@ static struct ptr make_ptr(struct rng *r, int cls, size_t size,
 			   const void *content)
 {
 	struct ptr p = { .cls = cls };
-	uint64_t off, k, kmin;
+	uint64_t off, k, kmin, kmax;
 	int m;
 
-	/* The read-only part of P_RW_RO must fit in one page */
+	/*
+	 * 0 < k < size, and for P_RW_RO both parts fit their page: the
+	 * read-only rest (k >= size - PG) and the writable start (k <= PG).
+	 */
 	kmin = size > PG ? size - PG : 1;
-	k = size > kmin ? kmin + rng_below(r, size - kmin) : kmin;
+	kmax = size - 1 < PG ? size - 1 : PG;
+	k = kmax > kmin ? kmin + rng_below(r, kmax - kmin + 1) : kmin;
 	switch (cls) {
 	case P_RO:
 		off = ptr_offset(r, 2 * PG - size);
@@ -2145,7 +2150,7 @@ static void predict_vcpu(struct expect *e, const struct fz_vcpu *v, bool busy,
 		} else if (rflags_ok(((const struct xvcpu_regs *)
 				      p->content)->rflags)) {
 			e->ok = 0;
-			/* IF = 0 is refused while an interrupt is injected */
+			/* IF = 0: refused with one interrupt injected and one queued */
 			if (!(((const struct xvcpu_regs *)p->content)->rflags &
 			      RFLAGS_IF))
 				exp_err(e, EINVAL);
@@ -2474,8 +2479,8 @@ static bool program_step(int fd, struct xvcpu_run *run, uint64_t v,
 
 /*
  * Put a vCPU at the start of the program (or of the MSR program, with
- * RFLAGS.IF = @irqs_on) in a fresh state: SET_SREGS, SET_REGS and
- * SET_EVENTS with nothing pending.  EBUSY tolerated (another thread in
+ * RFLAGS.IF = @irqs_on) in a fresh state: SET_EVENTS with nothing
+ * pending, SET_SREGS and SET_REGS.  EBUSY tolerated (another thread in
  * an ioctl of the vCPU); false if a step did not succeed.
  */
 static bool program_reset(int fd, bool msr, bool irqs_on, const char *who)
@@ -2490,6 +2495,11 @@ static bool program_reset(int fd, bool msr, bool irqs_on, const char *who)
 	exp_init(&e);
 	e.ok = 0;
 	exp_err(&e, EBUSY);
+	/* Events first: RFLAGS.IF = 0 may not meet an injected interrupt */
+	ret = ioctl(fd, XVCPU_SET_EVENTS, &none);
+	err = errno;
+	count_call();
+	done &= check(&e, ret, err, who) && !ret;
 	ret = ioctl(fd, XVCPU_SET_SREGS,
 		    msr ? &sregs_msrprog : &fz.sregs_long);
 	err = errno;
@@ -2501,10 +2511,6 @@ static bool program_reset(int fd, bool msr, bool irqs_on, const char *who)
 			regs.rflags |= RFLAGS_IF;
 	}
 	ret = ioctl(fd, XVCPU_SET_REGS, &regs);
-	err = errno;
-	count_call();
-	done &= check(&e, ret, err, who) && !ret;
-	ret = ioctl(fd, XVCPU_SET_EVENTS, &none);
 	err = errno;
 	count_call();
 	done &= check(&e, ret, err, who) && !ret;
@@ -4155,10 +4161,36 @@ static void op_mremap(struct rng *r)
 static sigjmp_buf touch_env;
 static volatile sig_atomic_t touching;
 
-static void on_fault(int sig)
+/*
+ * A fault outside touch_direct() is the fuzzer's own bug (or memory the
+ * kernel should not have changed): say where before dying, for
+ * "addr2line -e fuzz_test <ip>".
+ */
+static void on_fault(int sig, siginfo_t *si, void *uc_arg)
 {
+	const ucontext_t *uc = uc_arg;
+	void *frames[24];
+	char msg[160];
+	int n, fd;
+
 	if (touching)
 		siglongjmp(touch_env, sig);
+	n = snprintf(msg, sizeof(msg),
+		     "# fuzz_test: signal %d at ip %#llx, address %p (code %d)\n",
+		     sig, (unsigned long long)uc->uc_mcontext.gregs[REG_RIP],
+		     si->si_addr, si->si_code);
+	if (n > 0 && write(2, msg, n) < 0)
+		n = 0;
+	n = backtrace(frames, ARRAY_SIZE(frames));
+	backtrace_symbols_fd(frames, n, 2);
+	n = snprintf(msg, sizeof(msg), "# arena rw %p ro %p mix %p, cells %p\n",
+		     fz.rw, fz.ro, fz.mix, fz.cells);
+	if (n > 0 && write(2, msg, n) < 0)
+		n = 0;
+	fd = open("/proc/self/maps", O_RDONLY);
+	while (fd >= 0 && (n = read(fd, msg, sizeof(msg))) > 0)
+		if (write(2, msg, n) < 0)
+			break;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -4624,8 +4656,8 @@ static int fz_init(int threads)
 	if (xvt_catch_signal(SIGUSR1))
 		return -errno;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sa.sa_flags = SA_NODEFER;
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_NODEFER | SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 
