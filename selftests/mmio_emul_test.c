@@ -294,6 +294,14 @@ GUEST_ASM(
 "	hlt\n");
 extern char code_xchg[];
 
+/* MOVSB from the window to RDI, which the guest has not mapped. */
+GUEST_ASM(
+"code_movs_fault:\n"
+"	movsb\n"
+"code_movs_fault_end:\n"
+"	hlt\n");
+extern char code_movs_fault[], code_movs_fault_end[];
+
 /* ---- host ---- */
 
 struct dev {
@@ -521,6 +529,40 @@ TEST_F(mmio, movs)
 {
 	XVT_REQUIRE_CAP(XVCPU_CAP_TRANSLATE);
 	check_string(_metadata, self, true);
+}
+
+/*
+ * MOVS whose RAM side is not in the guest's page tables: the guest takes
+ * the #PF of the write, the MMIO read having been done, and RSI/RDI stay.
+ */
+TEST_F(mmio, movs_fault_goes_to_guest)
+{
+	const uint64_t unmapped = 0x100000100ULL;	/* above the 4 GiB map */
+	struct xvt_idt_event *e;
+	struct xvcpu_regs regs;
+
+	XVT_REQUIRE_CAP(XVCPU_CAP_TRANSLATE);
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_movs_fault, unmapped,
+				    DEV_LA + 0x20));
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	xvt_idt_set_resume(self->t, (uintptr_t)code_movs_fault_end);
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_MMIO);
+	ASSERT_EQ(0, xvcpu_mmio_emulate(self->vcpu, &dev_ops, &self->dev));
+	EXPECT_EQ(1, self->dev.reads);
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ((uintptr_t)code_movs_fault, regs.rip);
+	EXPECT_EQ(DEV_LA + 0x20, regs.rsi);
+	EXPECT_EQ(unmapped, regs.rdi);
+
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_HLT);
+	ASSERT_EQ(1, xvt_idt_total(self->t));
+	e = xvt_idt_event(self->t, 0);
+	EXPECT_EQ(14, e->vector);
+	/* a supervisor write to a not-present page (SDM Vol. 3A 5.7.2) */
+	EXPECT_EQ(0x2, e->error_code);
+	EXPECT_EQ(unmapped, e->cr2);
+	EXPECT_EQ((uintptr_t)code_movs_fault, e->rip);
+	EXPECT_EQ(0, self->dev.writes);
 }
 
 /* What the emulator refuses leaves the vCPU as it was. */

@@ -224,9 +224,11 @@ struct xvcpu_mmio_ops {
  * handle (no instruction bytes, a fault while walking the page tables),
  * -EINVAL if the exit is not MMIO or the instruction cannot have caused
  * it (no memory operand, wrong direction, another address: the guest
- * changed its code), -EFAULT if the other operand of MOVS is not mapped
- * in the guest's page tables (the guest's #PF is not injected), or what
- * a callback returned.
+ * changed its code), or what a callback returned.  When the other
+ * operand of MOVS is not mapped in the guest's page tables (or not for
+ * this access), the instruction does not complete: the guest gets the
+ * #PF (CR2 and error code as the walk gave them) and 0 is returned;
+ * -EFAULT if the #PF cannot be injected (another event is pending).
  */
 int xvcpu_mmio_emulate(struct xvcpu_vcpu *vcpu,
 		       const struct xvcpu_mmio_ops *ops, void *opaque);

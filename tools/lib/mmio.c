@@ -798,6 +798,10 @@ struct glue {
 	const struct xvcpu_mmio_ops *ops;
 	void *opaque;
 	uint32_t user;		/* XVCPU_ACCESS_USER at CPL 3 */
+	/* A guest page fault met by linear_access */
+	bool pf;
+	uint64_t pf_la;
+	uint32_t pf_error_code;
 };
 
 /* Host address of guest RAM [@gpa, @gpa + @size), or NULL. */
@@ -831,8 +835,12 @@ static int glue_linear_access(void *p, uint64_t la, void *data,
 			      (write ? XVCPU_ACCESS_WRITE : 0), &tr);
 	if (ret)
 		return ret;
-	if (!tr.valid)
+	if (!tr.valid) {
+		g->pf = true;
+		g->pf_la = la;
+		g->pf_error_code = tr.error_code;
 		return -EFAULT;
+	}
 	hva = ram(g->vcpu->vm, tr.physical_address, size, write);
 	if (hva) {
 		if (write)
@@ -851,6 +859,37 @@ static int fail(int err)
 {
 	errno = -err;
 	return err;
+}
+
+/*
+ * The other operand of a MOVS faulted: the instruction is not done (the
+ * registers stay as the exit left them) and the guest takes #PF with CR2
+ * = @la (SDM Vol. 3A 5.7).  The event goes in with the rest of the event
+ * state as it is; an event pending already leaves no room for it.
+ */
+static int inject_page_fault(struct xvcpu_vcpu *vcpu,
+			     struct xvcpu_sregs *sregs, uint64_t la,
+			     uint32_t error_code)
+{
+	struct xvcpu_events ev;
+	int ret;
+
+	ret = xvcpu_get_events(vcpu, &ev);
+	if (ret)
+		return ret;
+	if (ev.injected.valid)
+		return fail(-EFAULT);
+	sregs->cr2 = la;
+	ret = xvcpu_set_sregs(vcpu, sregs);
+	if (ret)
+		return ret;
+	memset(&ev.injected, 0, sizeof(ev.injected));
+	ev.injected.valid = 1;
+	ev.injected.type = XVCPU_EVENT_EXCEPTION;
+	ev.injected.vector = 14;
+	ev.injected.has_error_code = 1;
+	ev.injected.error_code = error_code;
+	return xvcpu_set_events(vcpu, &ev);
 }
 
 int xvcpu_mmio_emulate(struct xvcpu_vcpu *vcpu,
@@ -890,6 +929,7 @@ int xvcpu_mmio_emulate(struct xvcpu_vcpu *vcpu,
 	c.ops = ops;
 	c.opaque = opaque;
 
+	memset(&g, 0, sizeof(g));
 	g.vcpu = vcpu;
 	g.ops = ops;
 	g.opaque = opaque;
@@ -898,6 +938,9 @@ int xvcpu_mmio_emulate(struct xvcpu_vcpu *vcpu,
 	c.lin_opaque = &g;
 
 	ret = xvcpu_mmio_execute(&c);
+	if (ret == -EFAULT && g.pf)
+		return inject_page_fault(vcpu, &c.sregs, g.pf_la,
+					 g.pf_error_code);
 	if (ret)
 		return fail(ret);
 	return xvcpu_set_regs(vcpu, &c.regs);
