@@ -4311,6 +4311,31 @@ static void add_counts(const struct exit_counts *c)
 	fz.fail_entry += c->fail_entry;
 }
 
+/* After a failure: where the vCPU is, for the log. */
+static void log_vcpu_state(int fd)
+{
+	struct xvcpu_exit_info info;
+	struct xvcpu_events ev;
+	struct xvcpu_sregs s;
+	struct xvcpu_regs r;
+
+	if (ioctl(fd, XVCPU_GET_REGS, &r) || ioctl(fd, XVCPU_GET_SREGS, &s) ||
+	    ioctl(fd, XVCPU_GET_EVENTS, &ev) ||
+	    ioctl(fd, XVCPU_GET_EXIT_INFO, &info))
+		return;
+	printf("# state: rip %#llx rsp %#llx rflags %#llx cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx cs %#x/%#x idt %#llx/%#x\n",
+	       (unsigned long long)r.rip, (unsigned long long)r.rsp,
+	       (unsigned long long)r.rflags, (unsigned long long)s.cr0,
+	       (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+	       (unsigned long long)s.efer, s.cs.selector, s.cs.type,
+	       (unsigned long long)s.idt.base, s.idt.limit);
+	printf("# events: injected %u type %u vector %u, irq %u nmi %u masked %u shadow %#x; exit %#x qual %#llx intr %#x idt-vectoring %#x\n",
+	       ev.injected.valid, ev.injected.type, ev.injected.vector,
+	       ev.interrupt_queued, ev.nmi_queued, ev.nmi_masked, ev.shadow,
+	       info.exit_reason, (unsigned long long)info.exit_qualification,
+	       info.intr_info, info.idt_vectoring_info);
+}
+
 /*
  * Set vCPU @i (no runner on it) to the start of the program, rewritten,
  * and run it: the first exit must be the program's OUT.
@@ -4347,6 +4372,7 @@ static void fresh_start(int i, int fd, struct xvcpu_run *run)
 	else
 		fail("vCPU %d in a fresh state (SET_SREGS, SET_REGS, SET_EVENTS(0)): exit %s, not the program's OUT",
 		     i, xvcpu_exit_name(run->exit_reason));
+	log_vcpu_state(fd);
 }
 
 /* XVCPU_RUN from the main thread. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "harness.h"
+#include "idt.h"
 
 /* Linear and physical differ: the emulator must use phys_addr. */
 #define DEV_LA		0x40200000UL	/* 2 MiB, mapped to DEV_PA */
