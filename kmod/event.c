@@ -25,6 +25,8 @@
 #include "vmcs.h"
 
 #define INTR_SHADOW	(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)
+#define PENDING_DBG_KNOWN (VMX_PENDING_DBG_B0_B3 | VMX_PENDING_DBG_ENABLED_BP | \
+			   VMX_PENDING_DBG_BS)
 
 /* DR6 and DR7 bits a guest can change; the rest read fixed (SDM Vol. 3B 19.2) */
 #define GDR6_GUEST_BITS	(0xfUL | BIT(13) | BIT(14) | BIT(15))
@@ -282,15 +284,19 @@ static void event_to_abi(const struct xvcpu_event_state *e,
 
 void xvcpu_vcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev)
 {
+	u64 pending_debug;
 	u32 intr;
 
 	preempt_disable();
 	vmcs_load(vcpu);
 	intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	pending_debug = vmcs_read(VMCS_GUEST_PENDING_DBG) &
+			(PENDING_DBG_KNOWN | VMX_PENDING_DBG_RTM);
 	vmcs_clear(vcpu);
 	preempt_enable();
 
 	memset(ev, 0, sizeof(*ev));
+	ev->pending_debug = pending_debug;
 	event_to_abi(&vcpu->event, &ev->injected);
 	ev->interrupt_queued = vcpu->irq_queued;
 	ev->interrupt_vector = vcpu->irq_queued ? vcpu->irq_vector : 0;
@@ -357,6 +363,28 @@ static const char *event_invalid(const struct xvcpu_event *e)
 	return NULL;
 }
 
+/* A single-step #DB is due after the next instruction (SDM Vol. 3A 18.3.1.4) */
+static bool pending_bs_due(unsigned long rflags, u64 debugctl)
+{
+	return (rflags & X86_EFLAGS_TF) && !(debugctl & DEBUGCTLMSR_BTF);
+}
+
+/*
+ * SET_REGS changed RFLAGS (VMCS current): under an interrupt shadow the
+ * pending single step must follow TF, or VM entry fails (27.3.1.5).
+ */
+void event_regs_changed(unsigned long rflags)
+{
+	u64 pd;
+
+	if (!(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & INTR_SHADOW))
+		return;
+	pd = vmcs_read(VMCS_GUEST_PENDING_DBG) & ~VMX_PENDING_DBG_BS;
+	if (pending_bs_due(rflags, vmcs_read(VMCS_GUEST_IA32_DEBUGCTL)))
+		pd |= VMX_PENDING_DBG_BS;
+	vmcs_write(VMCS_GUEST_PENDING_DBG, pd);
+}
+
 /*
  * What VM entry requires of the guest's state with the event (SDM Vol. 3C
  * 27.3.1.5): blocking by STI only with RFLAGS.IF = 1; an external
@@ -364,12 +392,23 @@ static const char *event_invalid(const struct xvcpu_event *e)
  * XVCPU_INTERRUPT); an NMI not under a MOV SS shadow nor NMI blocking.
  */
 static const char *event_state_invalid(const struct xvcpu_events *ev,
-				       unsigned long rflags)
+				       unsigned long rflags, u64 debugctl)
 {
 	bool if_flag = rflags & X86_EFLAGS_IF;
+	u64 pd = ev->pending_debug;
 
 	if ((ev->shadow & XVCPU_SHADOW_STI) && !if_flag)
 		return "STI shadow with RFLAGS.IF = 0";
+	/* 27.3.1.5, checks on the pending debug exceptions */
+	if (pd & ~(PENDING_DBG_KNOWN | VMX_PENDING_DBG_RTM))
+		return "pending_debug has bits other than B0-B3, ENABLED_BP, BS, RTM";
+	if ((pd & VMX_PENDING_DBG_RTM) &&
+	    (pd != (VMX_PENDING_DBG_RTM | VMX_PENDING_DBG_ENABLED_BP) ||
+	     (ev->shadow & XVCPU_SHADOW_MOV_SS)))
+		return "pending_debug RTM goes only with ENABLED_BP and no MOV SS shadow";
+	if (ev->shadow &&
+	    !(pd & VMX_PENDING_DBG_BS) != !pending_bs_due(rflags, debugctl))
+		return "with a shadow, pending_debug BS must be RFLAGS.TF = 1 and DEBUGCTL.BTF = 0";
 	if (!ev->injected.valid)
 		return NULL;
 	if (ev->injected.type == XVCPU_EVENT_EXTINT && (!if_flag || ev->shadow))
@@ -407,7 +446,8 @@ int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
 	preempt_disable();
 	vmcs_load(vcpu);
 	rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-	why = event_state_invalid(ev, rflags);
+	why = event_state_invalid(ev, rflags,
+				  vmcs_read(VMCS_GUEST_IA32_DEBUGCTL));
 	if (why) {
 		vmcs_clear(vcpu);
 		preempt_enable();
@@ -422,6 +462,7 @@ int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
 	if (ev->nmi_masked)
 		intr |= VMX_INTERRUPTIBILITY_NMI;
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr);
+	vmcs_write(VMCS_GUEST_PENDING_DBG, ev->pending_debug);
 	event_entry_failed(vcpu);	/* no stale event in the VMCS */
 	vmcs_clear(vcpu);
 	preempt_enable();

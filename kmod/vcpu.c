@@ -595,6 +595,7 @@ int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	if (!(regs->rflags & X86_EFLAGS_IF))
 		vmcs_clear_bits(VMCS_GUEST_INTERRUPTIBILITY,
 				VMX_INTERRUPTIBILITY_STI);
+	event_regs_changed(regs->rflags);
 	vmcs_clear(vcpu);
 	preempt_enable();
 	return 0;

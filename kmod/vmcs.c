@@ -467,4 +467,12 @@ void vmcs_skip_instruction(void)
 	if (intr & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS))
 		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr &
 			   ~(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS));
+	/*
+	 * The instruction is done: with RFLAGS.TF = 1 its single-step trap
+	 * is due (SDM Vol. 3A 18.3.1.4), delivered on the next VM entry as
+	 * a pending debug exception (Vol. 3C 27.7.3).
+	 */
+	if ((vmcs_read(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF) &&
+	    !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF))
+		vmcs_set_bits(VMCS_GUEST_PENDING_DBG, VMX_PENDING_DBG_BS);
 }

@@ -254,6 +254,7 @@ void event_entry_failed(struct xvcpu_vcpu *vcpu);
 void event_after_exit(struct xvcpu_vcpu *vcpu, u32 basic_reason);
 void event_fill_run(struct xvcpu_vcpu *vcpu);
 int event_requeue_interrupt(struct xvcpu_vcpu *vcpu);
+void event_regs_changed(unsigned long rflags);
 int event_handle_interrupt_window(struct xvcpu_vcpu *vcpu);
 int event_handle_nmi_window(struct xvcpu_vcpu *vcpu);
 int event_handle_mtf(struct xvcpu_vcpu *vcpu);

@@ -118,6 +118,37 @@ GUEST_ASM(
 extern char code_tf[], code_tf_1[], code_tf_2[], code_tf_3[], code_tf_4[],
 	code_tf_5[];
 
+/*
+ * TF over an instruction the kernel completes (CPUID): its trap comes
+ * after it as after any other.
+ */
+GUEST_ASM(
+"code_tf_cpuid:\n"
+"	xor %eax, %eax\n"
+"	pushfq\n"
+"	orq $0x100, (%rsp)\n"
+"	popfq\n"
+"	cpuid\n"
+"code_tf_cpuid_1:\n"
+"	pushfq\n"
+"code_tf_cpuid_2:\n"
+"	andq $~0x100, (%rsp)\n"
+"code_tf_cpuid_3:\n"
+"	popfq\n"
+"code_tf_cpuid_4:\n"
+"	outb %al, $0x80\n"
+"	hlt\n");
+extern char code_tf_cpuid[], code_tf_cpuid_1[], code_tf_cpuid_2[],
+	code_tf_cpuid_3[], code_tf_cpuid_4[];
+
+GUEST_ASM(
+"code_nops:\n"
+"	nop\n"
+"	nop\n"
+"	outb %al, $0x80\n"
+"	hlt\n");
+extern char code_nops[];
+
 /* MOV to and from every debug register; what was read goes to dr_seen */
 uint64_t dr_seen[12];
 
@@ -453,6 +484,49 @@ TEST_F(vm, guest_single_step_reaches_guest_handler)
 			       (unsigned long long)e->dr6);
 		EXPECT_EQ(DR6_FIXED_1, e->dr6 & DR6_FIXED_1);
 	}
+}
+
+TEST_F(vm, single_step_over_kernel_exit)
+{
+	static const char *const traps[] = {
+		code_tf_cpuid_1, code_tf_cpuid_2, code_tf_cpuid_3,
+		code_tf_cpuid_4,
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_tf_cpuid, 0, 0));
+	ASSERT_RUN_PORT(self->vcpu, 0x80);
+	ASSERT_EQ(ARRAY_SIZE(traps), xvt_idt_total(self->t));
+	for (i = 0; i < ARRAY_SIZE(traps); i++) {
+		struct xvt_idt_event *e = xvt_idt_event(self->t, i);
+
+		EXPECT_EQ(1, e->vector);
+		EXPECT_EQ(addr(traps[i]), e->rip) TH_LOG("trap %u", i);
+		EXPECT_TRUE(e->dr6 & DR6_BS) TH_LOG("trap %u: DR6 %#llx", i,
+						    (unsigned long long)e->dr6);
+	}
+}
+
+/* A #DB left pending in XVCPU_SET_EVENTS is the guest's on entry */
+TEST_F(vm, pending_debug_delivered_on_entry)
+{
+	struct xvcpu_events ev;
+	struct xvt_idt_event *e;
+
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_nops, 0, 0));
+	memset(&ev, 0, sizeof(ev));
+	ev.pending_debug = XVCPU_PENDING_DBG_ENABLED_BP | 2;	/* B1 */
+	ASSERT_EQ(0, xvcpu_set_events(self->vcpu, &ev));
+	ASSERT_RUN_PORT(self->vcpu, 0x80);
+	ASSERT_EQ(1, xvt_idt_total(self->t));
+	e = xvt_idt_event(self->t, 0);
+	EXPECT_EQ(1, e->vector);
+	EXPECT_EQ(addr(code_nops), e->rip);
+	EXPECT_TRUE(e->dr6 & 2) TH_LOG("DR6 %#llx", (unsigned long long)e->dr6);
+	ASSERT_EQ(0, xvcpu_get_events(self->vcpu, &ev));
+	EXPECT_EQ(0, ev.pending_debug);
 }
 
 /* ---- The debug registers ---- */

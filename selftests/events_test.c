@@ -881,7 +881,16 @@ BAD(invalid_event_pad, ev->injected.pad = 0x100);
 BAD(pad_0, ev->pad[0] = 1);
 BAD(pad_2, ev->pad[2] = 0x80);
 BAD(reserved_0, ev->reserved[0] = 1);
-BAD(reserved_3, ev->reserved[3] = 1ULL << 63);
+BAD(reserved_2, ev->reserved[2] = 1ULL << 63);
+BAD(pending_debug_bit_13, ev->pending_debug = 1ULL << 13);
+BAD(pending_debug_bit_63, ev->pending_debug = 1ULL << 63);
+BAD(pending_debug_rtm_alone, ev->pending_debug = XVCPU_PENDING_DBG_RTM);
+BAD(pending_debug_rtm_mov_ss,
+	ev->pending_debug = XVCPU_PENDING_DBG_RTM | XVCPU_PENDING_DBG_ENABLED_BP;
+	ev->shadow = XVCPU_SHADOW_MOV_SS);
+/* RFLAGS.TF is 0: with a shadow, no single step may be pending */
+BAD(pending_debug_bs_mov_ss_tf_0, ev->pending_debug = XVCPU_PENDING_DBG_BS;
+	ev->shadow = XVCPU_SHADOW_MOV_SS);
 BAD(shadow_unknown_bit, ev->shadow = 4);
 BAD(shadow_high_bit, ev->shadow = 0x80);
 BAD(shadow_both, ev->shadow = XVCPU_SHADOW_STI | XVCPU_SHADOW_MOV_SS);
@@ -920,7 +929,10 @@ static const struct bad_events bad_events[] = {
 	BAD_ENTRY(priv_soft_exception_len_0),
 	BAD_ENTRY(priv_soft_exception_len_16), BAD_ENTRY(injected_pad),
 	BAD_ENTRY(invalid_event_pad), BAD_ENTRY(pad_0), BAD_ENTRY(pad_2),
-	BAD_ENTRY(reserved_0), BAD_ENTRY(reserved_3),
+	BAD_ENTRY(reserved_0), BAD_ENTRY(reserved_2),
+	BAD_ENTRY(pending_debug_bit_13), BAD_ENTRY(pending_debug_bit_63),
+	BAD_ENTRY(pending_debug_rtm_alone), BAD_ENTRY(pending_debug_rtm_mov_ss),
+	BAD_ENTRY(pending_debug_bs_mov_ss_tf_0),
 	BAD_ENTRY(shadow_unknown_bit), BAD_ENTRY(shadow_high_bit),
 	BAD_ENTRY(shadow_both), BAD_ENTRY(shadow_sti_with_if_0),
 	BAD_ENTRY(interrupt_queued_2), BAD_ENTRY(interrupt_queued_255),
@@ -1014,6 +1026,11 @@ TEST_F(vm, set_events_round_trip)
 	memset(&ev, 0, sizeof(ev));
 	ev.shadow = XVCPU_SHADOW_MOV_SS;
 	expect_round_trip(_metadata, self->vcpu, &ev, "MOV SS shadow");
+	memset(&ev, 0, sizeof(ev));
+	ev.pending_debug = XVCPU_PENDING_DBG_ENABLED_BP | 2;
+	expect_round_trip(_metadata, self->vcpu, &ev, "pending DR1 match");
+	ev.pending_debug = XVCPU_PENDING_DBG_BS;
+	expect_round_trip(_metadata, self->vcpu, &ev, "pending single step");
 	/* An injected interrupt needs RFLAGS.IF = 1 (SDM Vol. 3C 27.3.1.5) */
 	set_rflags(_metadata, self->vcpu, 0x2 | RFLAGS_IF);
 	memset(&ev, 0, sizeof(ev));

@@ -142,6 +142,7 @@
 #define EFER_LME		(1ULL << 8)
 #define EFER_LMA		(1ULL << 10)
 #define RFLAGS_IF		(1ULL << 9)
+#define RFLAGS_TF		(1ULL << 8)
 
 /* struct xvcpu_cpuid: the header, and the bytes of @n entries after it */
 #define CPUID_HDR		offsetof(struct xvcpu_cpuid, entries)
@@ -1335,7 +1336,10 @@ static void mutate_events(struct rng *r, struct xvcpu_events *ev)
 		e->pad = v;
 		break;
 	case 7:
-		ev->reserved[rng_below(r, 4)] = v;
+		if (rng_chance(r, 50))
+			ev->reserved[rng_below(r, 3)] = v;
+		else
+			ev->pending_debug |= v << rng_below(r, 17);
 		break;
 	case 8:
 		ev->pad[rng_below(r, 3)] = v;
@@ -1368,6 +1372,13 @@ static void mutate_events(struct rng *r, struct xvcpu_events *ev)
 	}
 }
 
+static const uint64_t pending_debug_values[] = {
+	XVCPU_PENDING_DBG_BS, XVCPU_PENDING_DBG_B0_B3,
+	XVCPU_PENDING_DBG_ENABLED_BP | 1,
+	XVCPU_PENDING_DBG_RTM | XVCPU_PENDING_DBG_ENABLED_BP,
+	XVCPU_PENDING_DBG_RTM, 1ULL << 13, 1ULL << 63,
+};
+
 /* SET_EVENTS content: mostly valid, sometimes clearing everything. */
 static void gen_events(struct rng *r, struct xvcpu_events *ev)
 {
@@ -1393,6 +1404,9 @@ static void gen_events(struct rng *r, struct xvcpu_events *ev)
 	if (rng_chance(r, 20))
 		ev->shadow = rng_chance(r, 50) ? XVCPU_SHADOW_STI :
 			     XVCPU_SHADOW_MOV_SS;
+	if (rng_chance(r, 15))
+		ev->pending_debug = pending_debug_values[
+			rng_below(r, ARRAY_SIZE(pending_debug_values))];
 	for (n = rng_chance(r, 25) ? 1 + rng_below(r, 2) : 0; n > 0; n--)
 		mutate_events(r, ev);
 }
@@ -1460,12 +1474,17 @@ static unsigned int event_verdict(const struct xvcpu_event *e)
  * entry requires of the state with them (SDM Vol. 3C 27.3.1.5): an STI
  * shadow and an injected external interrupt need RFLAGS.IF = 1, the
  * interrupt no shadow, an injected NMI neither NMI blocking nor a MOV SS
- * shadow.  @if_flag: the vCPU's RFLAGS.IF, or -1 if unknown.
+ * shadow; pending_debug its known bits, RTM only with ENABLED_BP and no
+ * MOV SS shadow, and with a shadow BS exactly when RFLAGS.TF = 1 (the
+ * fuzzer never sets DEBUGCTL.BTF).  @rflags: the vCPU's, or -1 if unknown.
  */
-static unsigned int events_verdict(const struct xvcpu_events *ev, int if_flag)
+static unsigned int events_verdict(const struct xvcpu_events *ev,
+				   int64_t rflags)
 {
 	const struct xvcpu_event *e = &ev->injected;
 	unsigned int v = event_verdict(e), i;
+	int if_flag = rflags < 0 ? -1 : !!(rflags & RFLAGS_IF);
+	uint64_t pd = ev->pending_debug;
 	bool needs_if;
 
 	for (i = 0; i < ARRAY_SIZE(ev->reserved); i++)
@@ -1478,8 +1497,21 @@ static unsigned int events_verdict(const struct xvcpu_events *ev, int if_flag)
 	    ev->shadow & ~(XVCPU_SHADOW_STI | XVCPU_SHADOW_MOV_SS) ||
 	    ev->shadow == (XVCPU_SHADOW_STI | XVCPU_SHADOW_MOV_SS))
 		return V_EINVAL;
+	if (pd & ~(XVCPU_PENDING_DBG_B0_B3 | XVCPU_PENDING_DBG_ENABLED_BP |
+		   XVCPU_PENDING_DBG_BS | XVCPU_PENDING_DBG_RTM))
+		return V_EINVAL;
+	if ((pd & XVCPU_PENDING_DBG_RTM) &&
+	    (pd != (XVCPU_PENDING_DBG_RTM | XVCPU_PENDING_DBG_ENABLED_BP) ||
+	     ev->shadow & XVCPU_SHADOW_MOV_SS))
+		return V_EINVAL;
 	if (!(v & V_OK))
 		return v;
+	if (ev->shadow) {
+		if (rflags < 0)
+			v |= V_EINVAL;
+		else if (!(pd & XVCPU_PENDING_DBG_BS) != !(rflags & RFLAGS_TF))
+			return V_EINVAL;
+	}
 	if (e->valid && e->type == XVCPU_EVENT_EXTINT && ev->shadow)
 		return V_EINVAL;
 	if (e->valid && e->type == XVCPU_EVENT_NMI &&
@@ -2178,7 +2210,7 @@ static void predict_vcpu(struct expect *e, const struct fz_vcpu *v, bool busy,
 		if (p->det)
 			ev = events_verdict(p->content,
 					    view && view->have_regs ?
-					    !!(view->regs.rflags & RFLAGS_IF) : -1);
+					    (int64_t)view->regs.rflags : -1);
 		if (ev & V_OK)
 			e->ok = 0;
 		if (ev & V_EINVAL)

@@ -227,6 +227,12 @@ struct xvcpu_event {
 #define XVCPU_SHADOW_STI		_BITUL(0)	/* after STI */
 #define XVCPU_SHADOW_MOV_SS		_BITUL(1)	/* after MOV SS / POP SS */
 
+/* Debug exceptions recognized but not yet delivered (as in DR6) */
+#define XVCPU_PENDING_DBG_B0_B3		0xfULL		/* breakpoint matches */
+#define XVCPU_PENDING_DBG_ENABLED_BP	_BITULL(12)	/* one was enabled */
+#define XVCPU_PENDING_DBG_BS		_BITULL(14)	/* single step */
+#define XVCPU_PENDING_DBG_RTM		_BITULL(16)	/* in an RTM region */
+
 /*
  * The vCPU's event state, for XVCPU_GET_EVENTS/XVCPU_SET_EVENTS (save,
  * restore, and injecting exceptions):
@@ -243,6 +249,12 @@ struct xvcpu_event {
  *  - nmi_queued: an NMI from XVCPU_NMI, injected once the guest is not
  *    blocking NMIs (NMI-window exiting).  nmi_masked: blocking by NMI.
  *  - shadow: XVCPU_SHADOW_*; STI requires RFLAGS.IF = 1.
+ *  - pending_debug: XVCPU_PENDING_DBG_*, a #DB the guest takes on entry
+ *    (a single step or a data breakpoint that an exit got ahead of; SDM
+ *    Vol. 3C 25.4.2).  With a shadow, BS must be set exactly when
+ *    RFLAGS.TF = 1 and IA32_DEBUGCTL.BTF = 0; RTM only as RTM |
+ *    ENABLED_BP without a MOV SS shadow (27.3.1.5).  XVCPU_SET_REGS
+ *    keeps BS in step with a new TF while there is a shadow.
  */
 struct xvcpu_events {
 	struct xvcpu_event injected;
@@ -252,7 +264,8 @@ struct xvcpu_events {
 	__u8  nmi_masked;
 	__u8  shadow;
 	__u8  pad[3];
-	__u64 reserved[4];
+	__u64 pending_debug;
+	__u64 reserved[3];
 };
 
 /*
