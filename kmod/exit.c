@@ -236,6 +236,23 @@ static int inject_gp(struct xvcpu_vcpu *vcpu)
 }
 
 /*
+ * Bits whose change invalidates the TLB (SDM Vol. 3A 4.10.4.1): a guest
+ * MOV to CR0/CR4 that exits never reaches the processor, and with VPID a
+ * VM entry keeps the guest's cached translations (Vol. 3C 29.4.3.1).
+ * Dropping the VM's combined mappings here covers this CPU; on any other
+ * CPU they are dropped when the vCPU arrives there (vmcs_load()).
+ */
+#define CR0_PAGING_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
+#define CR4_PAGING_BITS	(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | \
+			 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP | \
+			 X86_CR4_LA57 | X86_CR4_PKE)
+
+static void guest_paging_changed(struct xvcpu_vcpu *vcpu)
+{
+	vmx_invept_local(vcpu->vm->eptp);
+}
+
+/*
  * MOV to CR0 that changes a host-owned bit.  The checks of SDM Vol. 2
  * "MOV to/from Control Registers" and Vol. 3A 2.5: #GP(0) for bits 63:32,
  * PG without PE, NW without CD, paging on in IA-32e mode without PAE,
@@ -272,6 +289,8 @@ static int set_guest_cr0(struct xvcpu_vcpu *vcpu, u64 val)
 		vmcs_clear_bits(VMCS_ENTRY_CONTROLS, VMX_ENTRY_IA32E_MODE_GUEST);
 	}
 	vmcs_set_cr0(val);
+	if ((val ^ cur) & CR0_PAGING_BITS)
+		guest_paging_changed(vcpu);
 	vmcs_skip_instruction();
 	return 1;
 }
@@ -301,6 +320,8 @@ static int set_guest_cr4(struct xvcpu_vcpu *vcpu, u64 val)
 	    ((val ^ cur) & X86_CR4_PAE))
 		return handle_unhandled(vcpu);
 	vmcs_set_cr4(val);
+	if ((val ^ cur) & CR4_PAGING_BITS)
+		guest_paging_changed(vcpu);
 	vmcs_skip_instruction();
 	return 1;
 }

@@ -450,6 +450,7 @@ static int vcpu_finish_paging(struct xvcpu_vcpu *vcpu)
 	} else {
 		vmcs_write_pdptes(pdpte);
 		vmcs_set_cr0(vcpu->paging_cr0);
+		vmx_invept_local(vcpu->vm->eptp);	/* as exit.c's CR0 writes */
 		vmcs_skip_instruction();
 	}
 	preempt_enable();
@@ -632,6 +633,13 @@ int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
 	vmcs_set_sregs(sregs);
 	if (pae)
 		vmcs_write_pdptes(pdpte);
+	/*
+	 * New paging state behind the guest's back: translations it cached
+	 * under the old one (kept across VM entries with VPID, SDM Vol. 3C
+	 * 29.4.3.1) must go, here and, through vmcs_load(), on the next CPU
+	 * the vCPU runs on.
+	 */
+	vmx_invept_local(vcpu->vm->eptp);
 	vmcs_clear(vcpu);
 	preempt_enable();
 	vcpu->cr2 = sregs->cr2;
