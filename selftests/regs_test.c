@@ -242,6 +242,46 @@ TEST_F(vm, guest_sees_sregs)
 	EXPECT_EQ(sregs.gs.base, after.gs.base);
 }
 
+/* Read the byte at @p for the host, again and again. */
+void __guest guest_read_byte(uint64_t p)
+{
+	for (;;)
+		GUEST_SYNC(*(volatile uint8_t *)p);
+}
+
+/*
+ * SET_SREGS gives the guest a fresh TLB: a mapping the VMM changed in
+ * the guest's page tables is seen after it, whatever the guest had cached
+ * (with VPID, translations outlive VM entries: SDM Vol. 3C 29.4.3.1).
+ */
+TEST_F(vm, set_sregs_drops_cached_translations)
+{
+	const uint64_t la = XVT_FREE_GPA, other = XVT_FREE_GPA + 0x200000;
+	struct xvcpu_sregs sregs;
+	struct ucall uc;
+	uint8_t *mem;
+
+	mem = xvcpu_vm_add_memory(self->t->vm, 1, XVT_FREE_GPA, 0x400000, 0);
+	ASSERT_NE(NULL, mem);
+	mem[0] = 0xaa;
+	mem[0x200000] = 0xbb;
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_read_byte, la, 0));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	ASSERT_EQ(0xaa, uc.args[0]);
+
+	/* The guest may still use its cached translation of la ... */
+	ASSERT_EQ(0, xvt_map_2m(self->t, la, other));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	TH_LOG("before SET_SREGS the guest read %#llx (%s translation)",
+	       (unsigned long long)uc.args[0],
+	       uc.args[0] == 0xaa ? "its cached" : "a new");
+	/* ... but not after SET_SREGS */
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &sregs));
+	ASSERT_EQ(0, xvcpu_set_sregs(self->vcpu, &sregs));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	EXPECT_EQ(0xbb, uc.args[0]);
+}
+
 /* Each reserved or pad field of struct xvcpu_sregs, as a byte offset. */
 static const struct {
 	const char *name;
