@@ -26,7 +26,7 @@
 
 #define INTR_SHADOW	(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS)
 #define PENDING_DBG_KNOWN (VMX_PENDING_DBG_B0_B3 | VMX_PENDING_DBG_ENABLED_BP | \
-			   VMX_PENDING_DBG_BS)
+			   VMX_PENDING_DBG_BS | VMX_PENDING_DBG_RTM)
 
 /* DR6 and DR7 bits a guest can change; the rest read fixed (SDM Vol. 3B 19.2) */
 #define GDR6_GUEST_BITS	(0xfUL | BIT(13) | BIT(14) | BIT(15))
@@ -290,8 +290,7 @@ void xvcpu_vcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev)
 	preempt_disable();
 	vmcs_load(vcpu);
 	intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
-	pending_debug = vmcs_read(VMCS_GUEST_PENDING_DBG) &
-			(PENDING_DBG_KNOWN | VMX_PENDING_DBG_RTM);
+	pending_debug = vmcs_read(VMCS_GUEST_PENDING_DBG) & PENDING_DBG_KNOWN;
 	vmcs_clear(vcpu);
 	preempt_enable();
 
@@ -363,24 +362,18 @@ static const char *event_invalid(const struct xvcpu_event *e)
 	return NULL;
 }
 
-/* A single-step #DB is due after the next instruction (SDM Vol. 3A 18.3.1.4) */
-static bool pending_bs_due(unsigned long rflags, u64 debugctl)
-{
-	return (rflags & X86_EFLAGS_TF) && !(debugctl & DEBUGCTLMSR_BTF);
-}
-
 /*
  * SET_REGS changed RFLAGS (VMCS current): under an interrupt shadow the
  * pending single step must follow TF, or VM entry fails (27.3.1.5).
  */
-void event_regs_changed(unsigned long rflags)
+void event_regs_changed(void)
 {
 	u64 pd;
 
 	if (!(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & INTR_SHADOW))
 		return;
 	pd = vmcs_read(VMCS_GUEST_PENDING_DBG) & ~VMX_PENDING_DBG_BS;
-	if (pending_bs_due(rflags, vmcs_read(VMCS_GUEST_IA32_DEBUGCTL)))
+	if (vmcs_guest_single_step_due())
 		pd |= VMX_PENDING_DBG_BS;
 	vmcs_write(VMCS_GUEST_PENDING_DBG, pd);
 }
@@ -389,10 +382,11 @@ void event_regs_changed(unsigned long rflags)
  * What VM entry requires of the guest's state with the event (SDM Vol. 3C
  * 27.3.1.5): blocking by STI only with RFLAGS.IF = 1; an external
  * interrupt only with IF = 1 and no shadow (else queue it with
- * XVCPU_INTERRUPT); an NMI not under a MOV SS shadow nor NMI blocking.
+ * XVCPU_INTERRUPT); an NMI not under a MOV SS shadow nor NMI blocking;
+ * pending debug exceptions as below.  VMCS current.
  */
 static const char *event_state_invalid(const struct xvcpu_events *ev,
-				       unsigned long rflags, u64 debugctl)
+				       unsigned long rflags)
 {
 	bool if_flag = rflags & X86_EFLAGS_IF;
 	u64 pd = ev->pending_debug;
@@ -400,14 +394,14 @@ static const char *event_state_invalid(const struct xvcpu_events *ev,
 	if ((ev->shadow & XVCPU_SHADOW_STI) && !if_flag)
 		return "STI shadow with RFLAGS.IF = 0";
 	/* 27.3.1.5, checks on the pending debug exceptions */
-	if (pd & ~(PENDING_DBG_KNOWN | VMX_PENDING_DBG_RTM))
+	if (pd & ~PENDING_DBG_KNOWN)
 		return "pending_debug has bits other than B0-B3, ENABLED_BP, BS, RTM";
 	if ((pd & VMX_PENDING_DBG_RTM) &&
 	    (pd != (VMX_PENDING_DBG_RTM | VMX_PENDING_DBG_ENABLED_BP) ||
 	     (ev->shadow & XVCPU_SHADOW_MOV_SS)))
 		return "pending_debug RTM goes only with ENABLED_BP and no MOV SS shadow";
 	if (ev->shadow &&
-	    !(pd & VMX_PENDING_DBG_BS) != !pending_bs_due(rflags, debugctl))
+	    !(pd & VMX_PENDING_DBG_BS) != !vmcs_guest_single_step_due())
 		return "with a shadow, pending_debug BS must be RFLAGS.TF = 1 and DEBUGCTL.BTF = 0";
 	if (!ev->injected.valid)
 		return NULL;
@@ -446,8 +440,7 @@ int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
 	preempt_disable();
 	vmcs_load(vcpu);
 	rflags = vmcs_read(VMCS_GUEST_RFLAGS);
-	why = event_state_invalid(ev, rflags,
-				  vmcs_read(VMCS_GUEST_IA32_DEBUGCTL));
+	why = event_state_invalid(ev, rflags);
 	if (why) {
 		vmcs_clear(vcpu);
 		preempt_enable();

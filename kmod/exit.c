@@ -237,20 +237,13 @@ static int inject_gp(struct xvcpu_vcpu *vcpu)
 
 /*
  * Bits whose change invalidates the TLB (SDM Vol. 3A 4.10.4.1): a guest
- * MOV to CR0/CR4 that exits never reaches the processor, and with VPID a
- * VM entry keeps the guest's cached translations (Vol. 3C 29.4.3.1).
- * Dropping the VM's combined mappings here covers this CPU; on any other
- * CPU they are dropped when the vCPU arrives there (vmcs_load()).
+ * MOV to CR0/CR4 that exits never reaches the processor, so its flush is
+ * done here (vmcs_flush_guest_translations()).
  */
 #define CR0_PAGING_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 #define CR4_PAGING_BITS	(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | \
 			 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP | \
 			 X86_CR4_LA57 | X86_CR4_PKE)
-
-static void guest_paging_changed(struct xvcpu_vcpu *vcpu)
-{
-	vmx_invept_local(vcpu->vm->eptp);
-}
 
 /*
  * MOV to CR0 that changes a host-owned bit.  The checks of SDM Vol. 2
@@ -290,7 +283,7 @@ static int set_guest_cr0(struct xvcpu_vcpu *vcpu, u64 val)
 	}
 	vmcs_set_cr0(val);
 	if ((val ^ cur) & CR0_PAGING_BITS)
-		guest_paging_changed(vcpu);
+		vmcs_flush_guest_translations(vcpu);
 	vmcs_skip_instruction();
 	return 1;
 }
@@ -321,7 +314,7 @@ static int set_guest_cr4(struct xvcpu_vcpu *vcpu, u64 val)
 		return handle_unhandled(vcpu);
 	vmcs_set_cr4(val);
 	if ((val ^ cur) & CR4_PAGING_BITS)
-		guest_paging_changed(vcpu);
+		vmcs_flush_guest_translations(vcpu);
 	vmcs_skip_instruction();
 	return 1;
 }

@@ -450,7 +450,7 @@ static int vcpu_finish_paging(struct xvcpu_vcpu *vcpu)
 	} else {
 		vmcs_write_pdptes(pdpte);
 		vmcs_set_cr0(vcpu->paging_cr0);
-		vmx_invept_local(vcpu->vm->eptp);	/* as exit.c's CR0 writes */
+		vmcs_flush_guest_translations(vcpu);	/* as exit.c's CR0 writes */
 		vmcs_skip_instruction();
 	}
 	preempt_enable();
@@ -596,7 +596,7 @@ int xvcpu_vcpu_set_regs(struct xvcpu_vcpu *vcpu, const struct xvcpu_regs *regs)
 	if (!(regs->rflags & X86_EFLAGS_IF))
 		vmcs_clear_bits(VMCS_GUEST_INTERRUPTIBILITY,
 				VMX_INTERRUPTIBILITY_STI);
-	event_regs_changed(regs->rflags);
+	event_regs_changed();
 	vmcs_clear(vcpu);
 	preempt_enable();
 	return 0;
@@ -633,13 +633,8 @@ int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
 	vmcs_set_sregs(sregs);
 	if (pae)
 		vmcs_write_pdptes(pdpte);
-	/*
-	 * New paging state behind the guest's back: translations it cached
-	 * under the old one (kept across VM entries with VPID, SDM Vol. 3C
-	 * 29.4.3.1) must go, here and, through vmcs_load(), on the next CPU
-	 * the vCPU runs on.
-	 */
-	vmx_invept_local(vcpu->vm->eptp);
+	/* New paging state behind the guest's back: its TLB must go */
+	vmcs_flush_guest_translations(vcpu);
 	vmcs_clear(vcpu);
 	preempt_enable();
 	vcpu->cr2 = sregs->cr2;

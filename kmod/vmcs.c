@@ -96,8 +96,20 @@ void vmcs_load(struct xvcpu_vcpu *vcpu)
 		 * This CPU may hold translations from an earlier time the
 		 * vCPU ran here, since changed by the guest on another CPU.
 		 */
-		vmx_invept_local(vcpu->vm->eptp);
+		vmcs_flush_guest_translations(vcpu);
 	}
+}
+
+/*
+ * Drop the guest's cached translations on this CPU: the combined mappings
+ * of every VPID on the VM's EPT (SDM Vol. 3C 29.4.3.1; with VPID they
+ * outlive VM entries).  For paging state the guest did not change itself
+ * (SET_SREGS, an emulated MOV to CR0/CR4) and for a vCPU arriving here;
+ * other CPUs flush when the vCPU arrives there (vmcs_load()).
+ */
+void vmcs_flush_guest_translations(struct xvcpu_vcpu *vcpu)
+{
+	vmx_invept_local(vcpu->vm->eptp);
 }
 
 void vmcs_clear(struct xvcpu_vcpu *vcpu)
@@ -472,7 +484,6 @@ void vmcs_skip_instruction(void)
 	 * is due (SDM Vol. 3A 18.3.1.4), delivered on the next VM entry as
 	 * a pending debug exception (Vol. 3C 27.7.3).
 	 */
-	if ((vmcs_read(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF) &&
-	    !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF))
+	if (vmcs_guest_single_step_due())
 		vmcs_set_bits(VMCS_GUEST_PENDING_DBG, VMX_PENDING_DBG_BS);
 }

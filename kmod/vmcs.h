@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 #include <linux/printk.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
 #include "../include/xvcpu/vmx.h"
 
 static __always_inline unsigned long vmcs_read(unsigned long field)
@@ -46,6 +48,17 @@ static inline void vmcs_clear_bits(unsigned long field, unsigned long bits)
 static inline unsigned int vmcs_guest_cpl(void)
 {
 	return (vmcs_read(VMCS_GUEST_SS_AR) >> VMCS_AR_DPL_SHIFT) & 3;
+}
+
+/*
+ * Whether the guest's next instruction ends in a single-step #DB:
+ * RFLAGS.TF = 1 and IA32_DEBUGCTL.BTF = 0 (SDM Vol. 3A 18.3.1.4); VMCS
+ * current.
+ */
+static inline bool vmcs_guest_single_step_due(void)
+{
+	return (vmcs_read(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF) &&
+	       !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF);
 }
 
 #endif /* XVCPU_VMCS_H */

@@ -244,6 +244,7 @@ void vmcs_set_sregs(const struct xvcpu_sregs *sregs);
 void vmcs_set_cr0(u64 cr0);
 void vmcs_set_cr4(u64 cr4);
 void vmcs_skip_instruction(void);
+void vmcs_flush_guest_translations(struct xvcpu_vcpu *vcpu);
 
 /* event.c: events, windows and debugging (see there) */
 void xvcpu_queue_exception(struct xvcpu_vcpu *vcpu, unsigned int vector,
@@ -254,7 +255,7 @@ void event_entry_failed(struct xvcpu_vcpu *vcpu);
 void event_after_exit(struct xvcpu_vcpu *vcpu, u32 basic_reason);
 void event_fill_run(struct xvcpu_vcpu *vcpu);
 int event_requeue_interrupt(struct xvcpu_vcpu *vcpu);
-void event_regs_changed(unsigned long rflags);
+void event_regs_changed(void);
 int event_handle_interrupt_window(struct xvcpu_vcpu *vcpu);
 int event_handle_nmi_window(struct xvcpu_vcpu *vcpu);
 int event_handle_mtf(struct xvcpu_vcpu *vcpu);
