@@ -461,21 +461,28 @@ TEST_F(vm, intercept_db_single_step_trap)
 	EXPECT_EQ(0, xvt_idt_total(self->t));
 }
 
-TEST_F(vm, guest_single_step_reaches_guest_handler)
+/*
+ * Run guest @code, which sets TF and clears it again with its last POPF,
+ * to its OUT: the guest's handler took a single-step #DB at each of the
+ * @n addresses @traps, in order.
+ */
+static void expect_single_steps(struct __test_metadata *_metadata,
+				FIXTURE_DATA(vm) *self, const void *code,
+				const char *const *traps, unsigned int n)
 {
 	unsigned int i;
 
 	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
-	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_tf, 0, 0));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code, 0, 0));
 	ASSERT_RUN_PORT(self->vcpu, 0x80);
-	ASSERT_EQ(ARRAY_SIZE(tf_traps), xvt_idt_total(self->t));
-	for (i = 0; i < ARRAY_SIZE(tf_traps); i++) {
+	ASSERT_EQ(n, xvt_idt_total(self->t));
+	for (i = 0; i < n; i++) {
 		struct xvt_idt_event *e = xvt_idt_event(self->t, i);
 
 		EXPECT_EQ(1, e->vector);
-		EXPECT_EQ(addr(tf_traps[i]), e->rip) TH_LOG("trap %u", i);
+		EXPECT_EQ(addr(traps[i]), e->rip) TH_LOG("trap %u", i);
 		/* TF was set, but for the trap after the POPF clearing it */
-		EXPECT_EQ(i + 1 < ARRAY_SIZE(tf_traps), !!(e->rflags & RFLAGS_TF))
+		EXPECT_EQ(i + 1 < n, !!(e->rflags & RFLAGS_TF))
 			TH_LOG("trap %u: RFLAGS %#llx", i,
 			       (unsigned long long)e->rflags);
 		/* what the guest's MOV from DR6 read in its handler */
@@ -486,26 +493,21 @@ TEST_F(vm, guest_single_step_reaches_guest_handler)
 	}
 }
 
+TEST_F(vm, guest_single_step_reaches_guest_handler)
+{
+	expect_single_steps(_metadata, self, code_tf, tf_traps,
+			    ARRAY_SIZE(tf_traps));
+}
+
 TEST_F(vm, single_step_over_kernel_exit)
 {
 	static const char *const traps[] = {
 		code_tf_cpuid_1, code_tf_cpuid_2, code_tf_cpuid_3,
 		code_tf_cpuid_4,
 	};
-	unsigned int i;
 
-	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
-	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, code_tf_cpuid, 0, 0));
-	ASSERT_RUN_PORT(self->vcpu, 0x80);
-	ASSERT_EQ(ARRAY_SIZE(traps), xvt_idt_total(self->t));
-	for (i = 0; i < ARRAY_SIZE(traps); i++) {
-		struct xvt_idt_event *e = xvt_idt_event(self->t, i);
-
-		EXPECT_EQ(1, e->vector);
-		EXPECT_EQ(addr(traps[i]), e->rip) TH_LOG("trap %u", i);
-		EXPECT_TRUE(e->dr6 & DR6_BS) TH_LOG("trap %u: DR6 %#llx", i,
-						    (unsigned long long)e->dr6);
-	}
+	expect_single_steps(_metadata, self, code_tf_cpuid, traps,
+			    ARRAY_SIZE(traps));
 }
 
 /* A #DB left pending in XVCPU_SET_EVENTS is the guest's on entry */
