@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "idt.h"
 
+#define RFLAGS_TF	(1ULL << 8)
 #define RFLAGS_IF	(1ULL << 9)
 #define CR0_PE		(1ULL << 0)
 
@@ -1072,6 +1073,32 @@ TEST_F(vm, set_events_round_trip)
 	}
 	memset(&ev, 0, sizeof(ev));
 	expect_round_trip(_metadata, self->vcpu, &ev, "nothing");
+}
+
+/*
+ * Under a shadow a pending single step goes with RFLAGS.TF (SDM Vol. 3C
+ * 27.3.1.5): SET_EVENTS takes BS with TF = 1, and SET_REGS changing TF
+ * changes BS with it.
+ */
+TEST_F(vm, pending_single_step_follows_tf_under_shadow)
+{
+	struct xvcpu_events ev, got;
+
+	set_rflags(_metadata, self->vcpu, 0x2 | RFLAGS_TF);
+	memset(&ev, 0, sizeof(ev));
+	ev.shadow = XVCPU_SHADOW_MOV_SS;
+	ev.pending_debug = XVCPU_PENDING_DBG_BS;
+	expect_round_trip(_metadata, self->vcpu, &ev, "MOV SS shadow, BS, TF");
+	ev.pending_debug = 0;
+	EXPECT_EQ(-EINVAL, set_events(self->vcpu, &ev));
+
+	set_rflags(_metadata, self->vcpu, 0x2);
+	ASSERT_EQ(0, get_events(self->vcpu, &got));
+	EXPECT_EQ(XVCPU_SHADOW_MOV_SS, got.shadow);
+	EXPECT_EQ(0, got.pending_debug);
+	set_rflags(_metadata, self->vcpu, 0x2 | RFLAGS_TF);
+	ASSERT_EQ(0, get_events(self->vcpu, &got));
+	EXPECT_EQ(XVCPU_PENDING_DBG_BS, got.pending_debug);
 }
 
 /* What SET_EVENTS restores is what runs: a queued interrupt and a shadow */
