@@ -53,7 +53,7 @@ check: unit module tools
 # The "debug" kernel: tools/vm/debug-kernel.sh builds it (once) into
 # build/kernels/ like the Debian ones.  Not yet run end to end.
 check-debug: export XVCPU_KERNELS := debug
-check-debug: export XVCPU_TIMEOUT ?= 5400
+check-debug: export XVCPU_TIMEOUT ?= 7200
 check-debug: tools
 	$(TOP)/tools/vm/deps.sh kernel-build
 	$(TOP)/tools/vm/kernels.sh fetch

@@ -256,13 +256,13 @@ TEST_F(mod, unload_refused_while_in_use)
 }
 
 /*
- * XVCPU_LOAD_CYCLES unload/load cycles, each one used (default 20: a
- * cycle takes about 3 s in Bochs; 100 pass too)
+ * XVCPU_LOAD_CYCLES unload/load cycles, each one used (default 100, about
+ * 3 s each in Bochs)
  */
-TEST_F(mod, unload_and_reload)
+TEST_F_TIMEOUT(mod, unload_and_reload, 1800)
 {
 	const char *env = getenv("XVCPU_LOAD_CYCLES");
-	int i, ret, cycles = env ? atoi(env) : 20;
+	int i, ret, cycles = env ? atoi(env) : 100;
 
 	for (i = 0; i < cycles; i++) {
 		ASSERT_EQ(0, xvcpu_works());
