@@ -43,8 +43,10 @@ extra=0
 [ -w $KMEMLEAK ] && extra=$((extra + 1))
 [ -r $LOCKDEP ] && extra=$((extra + 1))
 
-# One scan (minutes in the emulated machine) once the newest objects are
-# old enough to be reported (5 s of guest time); the suspects' reports.
+# One scan once the newest objects are old enough to be reported (kmemleak
+# skips objects younger than 5 s); the suspects' reports.  In Bochs the
+# scan takes about 2 minutes, and the 6 s of guest time, which passes
+# slowly there, 5 to 7 more.
 leak_scan() {
 	sleep 6
 	echo scan >$KMEMLEAK
@@ -113,9 +115,8 @@ while read -r name size _ _ _ addr _; do
 done </proc/modules
 rmmod xvcpu
 report $? rmmod
-# One scan (about 2 minutes in the emulated machine just after boot, 8
-# after the whole suite, as objects accumulate; more on a busy host): what
-# the suite leaked is as unreferenced after rmmod as before it.
+# One scan: what the suite leaked is as unreferenced after rmmod as
+# before it.
 if [ -w $KMEMLEAK ]; then
 	echo "# kmemleak: scanning after rmmod"
 	{ echo "kmemleak: after the suite and rmmod (xvcpu text $lo-$hi)"
