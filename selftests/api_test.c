@@ -4,9 +4,12 @@
  * creation of VMs, vCPUs and run pages.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -42,6 +45,61 @@ FIXTURE_TEARDOWN(fds)
 	close(self->vcpu);
 	close(self->vm);
 	close(self->sys);
+}
+
+/*
+ * In a child that drops root for uid and gid @id, with the supplementary
+ * groups @groups: 0 if opening /dev/xvcpu gives @want_errno (0: it opens
+ * and makes a VM), 1 if not, 2 if the ids could not be dropped.
+ */
+static int open_as(uid_t id, const gid_t *groups, size_t nr, int want_errno)
+{
+	int status, fd, vm, err = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return 2;
+	if (pid == 0) {
+		if (setgroups(nr, groups) || setgid(id) || setuid(id))
+			_exit(2);
+		fd = open_dev();
+		if (fd < 0) {
+			err = errno;
+		} else {
+			vm = ioctl(fd, XVCPU_CREATE_VM, 0);
+			if (vm < 0)
+				err = errno;
+		}
+		_exit(err == want_errno ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 2;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * /dev/xvcpu is 0660: its group (kvm, with tools/udev/99-xvcpu.rules) may
+ * use it, any other user gets EACCES.
+ */
+TEST(device_node_0660)
+{
+	const uid_t nobody = 65534;
+	struct stat st;
+	gid_t group;
+
+	XVT_REQUIRE_DEV();
+	ASSERT_EQ(0, stat(XVCPU_DEV, &st)) TH_LOG("%s", strerror(errno));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0660, st.st_mode & 07777)
+		TH_LOG("mode %o", (unsigned int)(st.st_mode & 07777));
+	if (geteuid() != 0)
+		SKIP(return, "not root: cannot switch to other users");
+	group = st.st_gid;
+	EXPECT_EQ(0, open_as(nobody, NULL, 0, EACCES))
+		TH_LOG("a user outside group %u was not refused", group);
+	EXPECT_EQ(0, open_as(nobody, &group, 1, 0))
+		TH_LOG("a member of group %u could not use it", group);
 }
 
 TEST(api_version)

@@ -4,9 +4,14 @@
  * slots, and guest memory as the guest and the host see it.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -397,6 +402,122 @@ TEST_F(vm, deleted_slot_exits_as_mmio)
 	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
 	EXPECT_EQ(0x2222, uc.args[0]);
 	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_DONE);
+}
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define CGROUP_TEST	CGROUP_ROOT "/xvcpu-memory-test"
+#define CGROUP2_MAGIC	0x63677270
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The memory charged to the test's cgroup, in bytes, or -1. */
+static long long memcg_current(void)
+{
+	long long v = -1;
+	FILE *f = fopen(CGROUP_TEST "/memory.current", "re");
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* A cgroup v2 with the memory controller for the test, or why not. */
+static const char *memcg_setup(void)
+{
+	char line[256] = "";
+	struct statfs fs;
+	FILE *f;
+
+	if ((statfs(CGROUP_ROOT, &fs) || fs.f_type != CGROUP2_MAGIC) &&
+	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+		return "no cgroup v2 hierarchy, and it cannot be mounted";
+	f = fopen(CGROUP_ROOT "/cgroup.controllers", "re");
+	if (!f)
+		return "no cgroup.controllers";
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	if (!strstr(line, "memory"))
+		return "the kernel has no memory cgroup controller";
+	if (write_text(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		return "cannot enable the memory controller for child groups";
+	if (mkdir(CGROUP_TEST, 0755) && errno != EEXIST)
+		return "cannot create a cgroup";
+	return NULL;
+}
+
+/*
+ * Guest memory is charged to the memory cgroup of the task that makes it
+ * exist, and uncharged when the VM goes: in a child moved into a new
+ * cgroup, 16 MiB of guest memory touched through the mmap of its slot
+ * raise memory.current by at least 16 MiB, and closing the VM drops the
+ * charge again.  Exit status of the child: 0 or the failed step.
+ */
+TEST(memory_charged_to_memory_cgroup)
+{
+	const uint64_t size = 16 * MiB;
+	int sys, vm, status, p[2];
+	long long r[3];
+	const char *why;
+	char pid[32];
+	pid_t child;
+	uint8_t *m;
+
+	XVT_REQUIRE_DEV();
+	why = memcg_setup();
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, pipe(p));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_text(CGROUP_TEST "/cgroup.procs", pid))
+			_exit(1);
+		sys = xvcpu_open();
+		vm = sys < 0 ? -1 : ioctl(sys, XVCPU_CREATE_VM, 0);
+		if (vm < 0 || xvt_set_region(vm, 0, 0, GPA, size))
+			_exit(2);
+		m = map_slot(vm, 0, size);
+		if (m == MAP_FAILED)
+			_exit(3);
+		r[0] = memcg_current();
+		memset(m, 0x5a, size);
+		r[1] = memcg_current();
+		munmap(m, size);
+		close(vm);
+		close(sys);
+		r[2] = memcg_current();
+		if (write(p[1], r, sizeof(r)) != sizeof(r))
+			_exit(4);
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(r), read(p[0], r, sizeof(r)));
+	close(p[0]);
+	rmdir(CGROUP_TEST);
+	TH_LOG("memory.current: %lld before, %lld touched, %lld closed",
+	       r[0], r[1], r[2]);
+	ASSERT_LE(0, r[0]);
+	/* All of it charged, and most of it gone with the VM. */
+	EXPECT_LE((long long)size, r[1] - r[0]);
+	EXPECT_GT((long long)size / 2, r[2] - r[0]);
 }
 
 TEST_HARNESS_MAIN
