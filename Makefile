@@ -51,7 +51,7 @@ check: unit module tools
 	$(TOP)/tools/vm/check.sh
 
 # The "debug" kernel: tools/vm/debug-kernel.sh builds it (once) into
-# build/kernels/ like the Debian ones.  Not yet run end to end.
+# build/kernels/ like the Debian ones.
 check-debug: export XVCPU_KERNELS := debug
 check-debug: export XVCPU_TIMEOUT ?= 7200
 check-debug: tools

@@ -17,15 +17,7 @@
 
 static int set_cpu1_online(bool on)
 {
-	int fd = open(CPU1_ONLINE, O_WRONLY);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, on ? "1" : "0", 1) != 1)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return xvt_write_file(CPU1_ONLINE, on ? "1" : "0");
 }
 
 static int pin_to(int cpu)

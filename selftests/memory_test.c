@@ -408,18 +408,6 @@ TEST_F(vm, deleted_slot_exits_as_mmio)
 #define CGROUP_TEST	CGROUP_ROOT "/xvcpu-memory-test"
 #define CGROUP2_MAGIC	0x63677270
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* The memory charged to the test's cgroup, in bytes, or -1. */
 static long long memcg_current(void)
 {
@@ -452,7 +440,7 @@ static const char *memcg_setup(void)
 	fclose(f);
 	if (!strstr(line, "memory"))
 		return "the kernel has no memory cgroup controller";
-	if (write_text(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+	if (xvt_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
 		return "cannot enable the memory controller for child groups";
 	if (mkdir(CGROUP_TEST, 0755) && errno != EEXIST)
 		return "cannot create a cgroup";
@@ -469,7 +457,8 @@ static const char *memcg_setup(void)
 TEST(memory_charged_to_memory_cgroup)
 {
 	const uint64_t size = 16 * MiB;
-	int sys, vm, status, p[2];
+	struct xvcpu_vm *vm;
+	int sys, status, p[2];
 	long long r[3];
 	const char *why;
 	char pid[32];
@@ -485,24 +474,21 @@ TEST(memory_charged_to_memory_cgroup)
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_text(CGROUP_TEST "/cgroup.procs", pid))
+		if (xvt_write_file(CGROUP_TEST "/cgroup.procs", pid))
 			_exit(1);
 		sys = xvcpu_open();
-		vm = sys < 0 ? -1 : ioctl(sys, XVCPU_CREATE_VM, 0);
-		if (vm < 0 || xvt_set_region(vm, 0, 0, GPA, size))
+		vm = sys < 0 ? NULL : xvcpu_vm_create(sys);
+		m = vm ? xvcpu_vm_add_memory(vm, 0, GPA, size, 0) : NULL;
+		if (!m)
 			_exit(2);
-		m = map_slot(vm, 0, size);
-		if (m == MAP_FAILED)
-			_exit(3);
 		r[0] = memcg_current();
 		memset(m, 0x5a, size);
 		r[1] = memcg_current();
-		munmap(m, size);
-		close(vm);
+		xvcpu_vm_destroy(vm);
 		close(sys);
 		r[2] = memcg_current();
 		if (write(p[1], r, sizeof(r)) != sizeof(r))
-			_exit(4);
+			_exit(3);
 		_exit(0);
 	}
 	close(p[1]);

@@ -181,6 +181,9 @@ int xvt_stats_read(struct xvt_stats *s);
  */
 int xvt_stats_wait(const struct xvt_stats *want, struct xvt_stats *last);
 
+/* Write @text to the kernel file @path in one write(): 0 or -errno. */
+int xvt_write_file(const char *path, const char *text);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t xvt_now_ns(void);
 
