@@ -112,13 +112,15 @@
 #define MSRPROG_ENTRIES		32
 
 /*
- * How long one XVCPU_RUN may last before a timer signal ends it, and how
- * long main waits for a runner before stopping it (ns of the machine's
+ * How long one XVCPU_RUN may last before a timer signal ends it, how often
+ * the signal comes again until the RUN has ended, and how long main waits
+ * for a runner before stopping it (ns of the machine's
  * clock, which in the emulator runs some hundred times slower than the
  * wall clock while busy).  A guest spinning with RFLAGS.IF = 0 may only
  * see the signal at the module's VMX-preemption timer exit.
  */
 #define RUN_TIMEOUT_NS		(200 * 1000)
+#define RUN_REPEAT_NS		(1000 * 1000)
 #define JOIN_WAIT_NS		(2ULL * 1000 * 1000)
 
 #define EPT_LIMIT		(1ULL << 48)
@@ -2294,9 +2296,19 @@ static int thread_timer(timer_t *timer)
 	return timer_create(CLOCK_MONOTONIC, &sev, timer) ? -errno : 0;
 }
 
+/*
+ * Arm @timer to fire after @ns, and then every RUN_REPEAT_NS until it is
+ * disarmed (@ns = 0).  A one-shot timer is not enough: if it fires after
+ * timer_settime() but before the ioctl starts (the thread was preempted),
+ * its signal is taken in userspace and a guest spinning in the kernel's
+ * run loop is never stopped.
+ */
 static void timer_arm(timer_t timer, long ns)
 {
-	struct itimerspec its = { .it_value.tv_nsec = ns };
+	struct itimerspec its = {
+		.it_value.tv_nsec = ns,
+		.it_interval.tv_nsec = ns ? RUN_REPEAT_NS : 0,
+	};
 
 	timer_settime(timer, 0, &its, NULL);
 }
@@ -2464,10 +2476,13 @@ static void check_run_page(const struct xvcpu_run *run, bool ok,
 /*
  * After an exit of the guest program: complete IN and VMCALL with @v and
  * move RIP past an MMIO instruction.  Other exits and other code are left
- * alone.  Returns false if an ioctl that must work failed.
+ * alone.  @queued: an interrupt may be queued on the vCPU (this thread
+ * does not know, or another thread may queue one), so that SET_REGS with
+ * RFLAGS.IF = 0 may be refused.  Returns false if an ioctl that must work
+ * failed.
  */
 static bool program_step(int fd, struct xvcpu_run *run, uint64_t v,
-			 const char *who)
+			 bool queued, const char *who)
 {
 	struct xvcpu_regs regs;
 	struct expect e;
@@ -2503,6 +2518,9 @@ static bool program_step(int fd, struct xvcpu_run *run, uint64_t v,
 		return true;
 	regs.rip += 2;
 	regs.rcx = v;
+	/* IF = 0 with an interrupt injected and one queued: refused */
+	if (queued && !(regs.rflags & RFLAGS_IF))
+		exp_err(&e, EINVAL);
 	ret = ioctl(fd, XVCPU_SET_REGS, &regs);
 	err = errno;
 	count_call();
@@ -2513,9 +2531,12 @@ static bool program_step(int fd, struct xvcpu_run *run, uint64_t v,
  * Put a vCPU at the start of the program (or of the MSR program, with
  * RFLAGS.IF = @irqs_on) in a fresh state: SET_EVENTS with nothing
  * pending, SET_SREGS and SET_REGS.  EBUSY tolerated (another thread in
- * an ioctl of the vCPU); false if a step did not succeed.
+ * an ioctl of the vCPU).  @shared: another thread may queue events on
+ * the vCPU between SET_EVENTS and SET_REGS, so SET_REGS with IF = 0 may
+ * be refused.  Returns false if a step did not succeed.
  */
-static bool program_reset(int fd, bool msr, bool irqs_on, const char *who)
+static bool program_reset(int fd, bool msr, bool irqs_on, bool shared,
+			  const char *who)
 {
 	static const struct xvcpu_events none;
 	struct xvcpu_regs regs = fz.prog_regs;
@@ -2542,6 +2563,8 @@ static bool program_reset(int fd, bool msr, bool irqs_on, const char *who)
 		if (irqs_on)
 			regs.rflags |= RFLAGS_IF;
 	}
+	if (shared && !(regs.rflags & RFLAGS_IF))
+		exp_err(&e, EINVAL);
 	ret = ioctl(fd, XVCPU_SET_REGS, &regs);
 	err = errno;
 	count_call();
@@ -2553,8 +2576,9 @@ static bool program_reset(int fd, bool msr, bool irqs_on, const char *who)
 static void program_reset_main(int i, bool msr, bool irqs_on)
 {
 	struct fz_vcpu *v = &fz.vcpus[i];
+	bool shared = v->runner >= 0;
 
-	if (program_reset(v->fd, msr, irqs_on, "main") && v->runner < 0)
+	if (program_reset(v->fd, msr, irqs_on, shared, "main") && !shared)
 		v->irq = v->nmi = Q_NO;
 }
 
@@ -2702,7 +2726,7 @@ static void runner_job(struct runner *rn)
 	/* The MSR program has an IDT: interrupts can reach it */
 	irqs_on = rn->kind == JOB_MSR && rng_chance(&rng, 50);
 	if (rn->kind == JOB_PROGRAM || rn->kind == JOB_MSR) {
-		program_reset(rn->fd, rn->kind == JOB_MSR, irqs_on, who);
+		program_reset(rn->fd, rn->kind == JOB_MSR, irqs_on, true, who);
 	} else if (rn->kind == JOB_RANDOM_STATE) {
 		gen_sregs(&rng, &sregs);
 		gen_regs(&rng, &regs);
@@ -2744,7 +2768,7 @@ static void runner_job(struct runner *rn)
 		check_vmfail(run, &rn->c, who);
 		if (run->exit_reason == XVCPU_EXIT_FAIL_ENTRY)
 			check_entry_failure(run, who);
-		if (!program_step(rn->fd, run, v, who))
+		if (!program_step(rn->fd, run, v, true, who))
 			break;
 		switch (run->exit_reason) {
 		case XVCPU_EXIT_SHUTDOWN:
@@ -2752,7 +2776,7 @@ static void runner_job(struct runner *rn)
 		case XVCPU_EXIT_INTERNAL_ERROR:
 			if (rn->kind == JOB_PROGRAM || rn->kind == JOB_MSR)
 				program_reset(rn->fd, rn->kind == JOB_MSR,
-					      irqs_on, who);
+					      irqs_on, true, who);
 			break;
 		}
 	}
@@ -4381,7 +4405,7 @@ static void fresh_start(int i, int fd, struct xvcpu_run *run)
 	int err;
 
 	prog_write(fz.vms[v->vm].code);
-	if (!program_reset(fd, false, false, "main (fresh start)"))
+	if (!program_reset(fd, false, false, false, "main (fresh start)"))
 		return;
 	v->irq = v->nmi = Q_NO;
 	/* Not guest state: what the VMM asks for besides */
@@ -4484,7 +4508,8 @@ static void op_run(struct rng *r)
 		return;
 	}
 	if (ret == 0)
-		program_step(fd, run, v, "RUN (main)");
+		program_step(fd, run, v, busy || fz.vcpus[i].irq != Q_NO,
+			     "RUN (main)");
 }
 
 /* Give a runner thread a vCPU to run for a while. */
