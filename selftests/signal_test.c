@@ -45,6 +45,30 @@ TEST_F(vm, immediate_exit)
 }
 
 /*
+ * Run the spinning guest of @t, SIGALRM ticking, until an interrupted run
+ * leaves its count past @since: a tick may land before a RUN starts (or
+ * before the guest is first entered) and end a RUN with no progress, the
+ * next one does not.  Returns the last RUN's result.
+ */
+static int run_until_counted(struct __test_metadata *_metadata,
+			     struct xvt_vm *t, uint64_t since)
+{
+	struct xvcpu_vcpu *vcpu = t->vcpus[0];
+	int i, ret = 0;
+
+	for (i = 0; i < 100; i++) {
+		vcpu->run->exit_reason = XVCPU_EXIT_UNKNOWN;
+		ret = xvt_run(vcpu, NULL);
+		if (ret != -EINTR)
+			break;
+		EXPECT_EQ(XVCPU_EXIT_INTR, vcpu->run->exit_reason);
+		if (GUEST_VAR(t, xvt_spin_count) != since)
+			break;
+	}
+	return ret;
+}
+
+/*
  * Interrupt a spinning guest with a periodic SIGALRM, resume it, then let
  * it finish.
  */
@@ -52,41 +76,25 @@ static void timer_interrupts_guest(struct __test_metadata *_metadata,
 				   struct xvt_vm *t, uint64_t irqs_on)
 {
 	struct xvcpu_vcpu *vcpu = t->vcpus[0];
-	uint64_t count = 0;
-	int i, ret = 0;
+	uint64_t count;
+	int ret;
 
 	ASSERT_EQ(0, xvt_catch_signal(SIGALRM));
 	ASSERT_EQ(0, xvt_vcpu_enter(vcpu, xvt_guest_spin, irqs_on, 0));
-	ASSERT_EQ(0, xvt_set_itimer(TICK_US, true));
 
-	/*
-	 * A tick may land before the guest is entered the first time; the
-	 * guest must have counted by the time a run is interrupted.
-	 */
-	for (i = 0; i < 100 && !count; i++) {
-		vcpu->run->exit_reason = XVCPU_EXIT_UNKNOWN;
-		ret = xvt_run(vcpu, NULL);
-		if (ret != -EINTR)
-			break;
-		EXPECT_EQ(XVCPU_EXIT_INTR, vcpu->run->exit_reason);
-		count = GUEST_VAR(t, xvt_spin_count);
-	}
+	/* The guest must have counted by the time a run is interrupted. */
+	ASSERT_EQ(0, xvt_set_itimer(TICK_US, true));
+	ret = run_until_counted(_metadata, t, 0);
 	ASSERT_EQ(0, xvt_set_itimer(0, false));
 	ASSERT_EQ(-EINTR, ret) TH_LOG("XVCPU_RUN: %d", ret);
+	count = GUEST_VAR(t, xvt_spin_count);
 	ASSERT_NE(0, count) TH_LOG("the guest never counted");
 
-	/*
-	 * Resumed, it carries on from where it was.  The timer repeats: a
-	 * tick that lands before the RUN starts ends no RUN, the next does.
-	 */
+	/* Resumed, it carries on from where it was. */
 	ASSERT_EQ(0, xvt_set_itimer(TICK_US, true));
-	for (i = 0; i < 100 && GUEST_VAR(t, xvt_spin_count) == count; i++) {
-		ret = xvt_run(vcpu, NULL);
-		if (ret != -EINTR)
-			break;
-	}
+	ret = run_until_counted(_metadata, t, count);
 	ASSERT_EQ(0, xvt_set_itimer(0, false));
-	ASSERT_EQ(-EINTR, ret);
+	ASSERT_EQ(-EINTR, ret) TH_LOG("XVCPU_RUN: %d", ret);
 	EXPECT_LT(count, GUEST_VAR(t, xvt_spin_count));
 
 	GUEST_VAR(t, xvt_spin_stop) = 1;
