@@ -321,10 +321,25 @@ TEST_F(vm, native_exceptions_32bit)
 
 TEST(caps)
 {
+	int nmi;
+
 	XVT_REQUIRE_DEV();
 	EXPECT_EQ(1, xvt_cap(XVCPU_CAP_EVENTS));
-	TH_LOG("XVCPU_CAP_NMI = %d", xvt_cap(XVCPU_CAP_NMI));
-	EXPECT_LE(0, xvt_cap(XVCPU_CAP_NMI));
+	nmi = xvt_cap(XVCPU_CAP_NMI);
+	TH_LOG("XVCPU_CAP_NMI = %d, vmx flag vnmi: %d", nmi,
+	       xvt_vmx_flag("vnmi"));
+	EXPECT_TRUE(nmi == 0 || nmi == 1);
+	/*
+	 * CAP_NMI needs virtual NMIs and NMI-window exiting (SDM Vol. 3C
+	 * 25.6.1 "Pin-Based VM-Execution Controls", 25.6.2 "Processor-Based
+	 * VM-Execution Controls"). The kernel's "vnmi" flag names the first;
+	 * every CPU with it known so far, Bochs' included, has the second, so
+	 * the NMI tests below cannot quietly become skips. That a CPU without
+	 * them gives 0 is a unit test of the computation
+	 * (selftests/unit/caps_test.c).
+	 */
+	if (xvt_vmx_flag("vnmi") == 1)
+		EXPECT_EQ(1, nmi);
 }
 
 TEST_F(vm, fresh_vcpu_has_no_events)
@@ -961,18 +976,6 @@ TEST_F(vm, set_events_refusals)
 	}
 	ASSERT_EQ(0, get_events(self->vcpu, &after));
 	EXPECT_EQ(0, memcmp(&before, &after, sizeof(after)));
-}
-
-TEST_F(vm, set_events_nmi_needs_cap)
-{
-	struct xvcpu_events ev;
-
-	if (xvt_cap(XVCPU_CAP_NMI) != 0)
-		SKIP(return, "XVCPU_CAP_NMI is 1: NMIs can be queued");
-	memset(&ev, 0, sizeof(ev));
-	ev.nmi_queued = 1;
-	EXPECT_EQ(-EINVAL, set_events(self->vcpu, &ev));
-	EXPECT_EQ(-1, ioctl(self->vcpu->fd, XVCPU_NMI, 0));
 }
 
 static void expect_round_trip(struct __test_metadata *_metadata,

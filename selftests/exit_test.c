@@ -561,7 +561,7 @@ TEST_F(vm, real_mode)
 	struct xvcpu_sregs sregs;
 	struct xvcpu_regs regs;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_UNRESTRICTED_GUEST);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_UNRESTRICTED_GUEST));
 	memcpy(xvt_hva(self->t, entry), real_code, sizeof(real_code));
 	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_REAL, entry,
 					   entry + XVT_SCRATCH_SIZE,

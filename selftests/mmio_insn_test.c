@@ -102,7 +102,7 @@ TEST_F(vm, long_mode_mov_forms)
 	};
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	for (i = 0; i < ARRAY_SIZE(code); i++) {
 		/* Code is identity-mapped: the GPA is the address */
 		expect_insn(_metadata, self, addr(code[i]), addr(code[i]),
@@ -122,7 +122,7 @@ TEST_F(vm, long_mode_mov_forms)
 /* Fetching from MMIO: there is no instruction to read */
 TEST_F(vm, fetch_from_mmio_has_no_bytes)
 {
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	/* jmp *%rdi itself is fine: the exit comes at the target */
 	expect_insn_at(_metadata, self, addr(mi_fetch), MMIO_GPA, MMIO_GPA,
 		       NULL, 0);
@@ -136,7 +136,7 @@ TEST_F(vm, write_to_readonly_memory)
 	const uint64_t ro = XVT_FREE_GPA;
 	uint32_t v = 0x11223344;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	ASSERT_NE(NULL, xvcpu_vm_add_memory(self->t->vm, 1, ro, SZ_4K,
 					    XVCPU_MEM_READONLY));
 	ASSERT_EQ(0, xvcpu_vm_write(self->t->vm, ro, &v, sizeof(v)));
@@ -197,7 +197,7 @@ TEST_F(vm, instruction_straddles_pages)
 	uint8_t *a, *b, want[15];
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	own_tables(_metadata, self, 0);
 	a = xvt_hva(self->t, PAGE_A);
 	b = xvt_hva(self->t, PAGE_B);
@@ -218,7 +218,7 @@ TEST_F(vm, bytes_stop_at_an_unmapped_page)
 {
 	uint8_t *b;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	own_tables(_metadata, self, 0);
 	b = xvt_hva(self->t, PAGE_B);
 	b[0xffe] = 0x89;	/* mov %eax, (%rdi) */
@@ -232,7 +232,7 @@ TEST_F(vm, bytes_stop_at_mmio)
 {
 	uint8_t *b;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	own_tables(_metadata, self, (MMIO_GPA + 0x100000) | P | RW);
 	b = xvt_hva(self->t, PAGE_B);
 	b[0xff0] = 0x89;
@@ -256,7 +256,7 @@ TEST_F(vm, protected_mode_code_segment_base)
 	struct xvcpu_sregs sregs;
 	uint8_t *code = xvt_hva(self->t, base + 0x100);
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
 	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_PROTECTED,
 					   base + 0x100, XVT_STACK_TOP - 0x100,
 					   XVT_TABLES_GPA));
@@ -281,8 +281,8 @@ TEST_F(vm, real_mode)
 	uint8_t *code = xvt_hva(self->t, base + 0x200);
 	struct xvcpu_sregs sregs;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_MMIO_INSN);
-	XVT_REQUIRE_CAP(XVCPU_CAP_UNRESTRICTED_GUEST);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_MMIO_INSN));
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_UNRESTRICTED_GUEST));
 	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_REAL,
 					   base + 0x200, base + 0x8000,
 					   XVT_TABLES_GPA));

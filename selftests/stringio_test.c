@@ -275,7 +275,7 @@ TEST_F(vm, outs_rep_counts)
 {
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t op = sizes[i] | OP_REP;
 
@@ -295,7 +295,7 @@ TEST_F(vm, ins_rep_counts)
 {
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t op = sizes[i] | OP_REP | OP_IN;
 
@@ -314,7 +314,7 @@ TEST_F(vm, direction_flag_down)
 {
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t top = 4 * PAGE + 0x200;
 
@@ -337,7 +337,7 @@ TEST_F(vm, without_rep)
 {
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		EXPECT_EQ(1, do_sio(_metadata, self, sizes[i], 77, false,
 				    0x40));
@@ -351,7 +351,7 @@ TEST_F(vm, without_rep)
 /* Elements that straddle a page move one per exit, whole */
 TEST_F(vm, elements_straddle_pages)
 {
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	/* 0xffd: the second 2-byte element at 0xfff straddles */
 	do_sio(_metadata, self, 2 | OP_REP, 600, false, PAGE - 3);
 	do_sio(_metadata, self, 4 | OP_REP | OP_IN, 600, false, PAGE - 2);
@@ -362,7 +362,7 @@ TEST_F(vm, elements_straddle_pages)
 /* 32-bit address size in 64-bit mode: ESI/EDI and ECX only */
 TEST_F(vm, address_size_32_in_long_mode)
 {
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	/* RCX's upper half is not part of the count */
 	do_sio(_metadata, self, 1 | OP_REP | OP_A32, 0x100000000ULL + 5000,
 	       false, 0x300);
@@ -382,7 +382,7 @@ TEST_F(vm, segment_override)
 	uint32_t v;
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	memset(hbuf, CANARY, sizeof(sio_buf));
 	for (i = 0; i < 3000; i++) {
 		v = sio_pattern(i, 1);
@@ -476,7 +476,7 @@ static void fault_case(struct __test_metadata *_metadata,
 
 TEST_F(vm, page_fault_on_the_buffer)
 {
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	/* 4 GiB - 12 is beyond the slot: make it memory */
 	ASSERT_NE(NULL, xvcpu_vm_add_memory(self->t->vm, 1, 0xfffff000ULL,
 					    PAGE, 0));
@@ -489,7 +489,7 @@ TEST_F(vm, buffer_in_mmio)
 {
 	struct xvcpu_regs regs;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
 	regs.rip = addr(sio_fault_outs);
 	regs.rsi = XVT_UNMAPPED_GPA;
@@ -533,8 +533,8 @@ TEST_F(vm, real_mode_16bit_addresses)
 	uint8_t src[32];
 	unsigned int i;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
-	XVT_REQUIRE_CAP(XVCPU_CAP_UNRESTRICTED_GUEST);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_UNRESTRICTED_GUEST));
 	memcpy(code, real_code, sizeof(real_code));
 	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_REAL,
 					   REAL_CODE, REAL_CODE + 0xf000,
@@ -643,7 +643,7 @@ TEST_F(vm, protected_mode_32bit_addresses)
 	unsigned int i;
 	uint16_t w;
 
-	XVT_REQUIRE_CAP(XVCPU_CAP_STRING_IO);
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
 	ASSERT_EQ(0, xvcpu_vcpu_setup_mode(self->vcpu, XVCPU_MODE_PROTECTED,
 					   addr(sio_code32),
 					   XVT_STACK_TOP - 0x100,

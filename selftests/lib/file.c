@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kernel control files (sysfs, cgroupfs) written by the tests.
+ * Kernel files the tests write (sysfs, cgroupfs) and read (cpuinfo).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,4 +23,30 @@ int xvt_write_file(const char *path, const char *text)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int xvt_vmx_flag(const char *flag)
+{
+	char line[4096], *p, *tok;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	/* The first CPU's "vmx flags\t: a b c" line */
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "vmx flags", 9))
+			continue;
+		p = strchr(line, ':');
+		if (!p)
+			break;
+		ret = 0;
+		for (tok = strtok(p + 1, " \t\n"); tok;
+		     tok = strtok(NULL, " \t\n"))
+			if (!strcmp(tok, flag))
+				ret = 1;
+		break;
+	}
+	fclose(f);
+	return ret;
 }

@@ -184,6 +184,13 @@ int xvt_stats_wait(const struct xvt_stats *want, struct xvt_stats *last);
 /* Write @text to the kernel file @path in one write(): 0 or -errno. */
 int xvt_write_file(const char *path, const char *text);
 
+/*
+ * Whether /proc/cpuinfo's "vmx flags" (the kernel's names for the VMX
+ * features of the first CPU, e.g. "vnmi", "ept") list @flag: 1 or 0; -1
+ * when the kernel shows no such line.
+ */
+int xvt_vmx_flag(const char *flag);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t xvt_now_ns(void);
 

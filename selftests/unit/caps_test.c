@@ -220,4 +220,41 @@ TEST(vpid_is_optional)
 	EXPECT_FALSE(c.invept_single);
 }
 
+/*
+ * XVCPU_CAP_NMI is the computed nmi_window (kmod/dev.c), and
+ * XVCPU_NMI and SET_EVENTS refuse to queue an NMI without it
+ * (kmod/event.c): queuing needs virtual NMIs (SDM Vol. 3C 25.6.1
+ * "Pin-Based VM-Execution Controls") and NMI-window exiting (25.6.2
+ * "Processor-Based VM-Execution Controls"), which may only be 1 with
+ * virtual NMIs (27.2.1.1 "VM-Execution Control Fields").
+ */
+TEST(nmi_needs_virtual_nmis)
+{
+	struct vmx_msrs m = full_cpu();
+	struct vmx_caps c;
+	const char *missing;
+
+	m.pin &= ~((uint64_t)VMX_PIN_VIRTUAL_NMIS << 32);
+	ASSERT_EQ(0, vmx_caps_compute(&c, &m, &missing));
+	EXPECT_FALSE(c.virtual_nmis);
+	EXPECT_FALSE(c.pin & VMX_PIN_VIRTUAL_NMIS);
+	EXPECT_FALSE(c.nmi_window);
+	/* NMIs still exit to the host */
+	EXPECT_TRUE(c.pin & VMX_PIN_NMI_EXITING);
+}
+
+TEST(nmi_needs_nmi_window_exiting)
+{
+	struct vmx_msrs m = full_cpu();
+	struct vmx_caps c;
+	const char *missing;
+
+	m.proc &= ~((uint64_t)VMX_PROC_NMI_WINDOW_EXITING << 32);
+	ASSERT_EQ(0, vmx_caps_compute(&c, &m, &missing));
+	EXPECT_TRUE(c.virtual_nmis);
+	EXPECT_FALSE(c.nmi_window);
+	/* the interrupt window does not depend on it */
+	EXPECT_TRUE(c.intr_window);
+}
+
 TEST_HARNESS_MAIN
