@@ -206,6 +206,16 @@ uint64_t xvt_now_ns(void);
 int xvt_kmsg_scan(unsigned long long after, unsigned long long *last);
 
 /*
+ * Whether one line of kernel log text (without the record's prefix) is
+ * such a report: it starts where the kernel starts its reports
+ * ("WARNING: ", "BUG: ", an oops header, ...), or is one of xvcpu's own
+ * lines that only a bug in it prints ("xvcpu: leaked ...").
+ */
+bool xvt_kmsg_bad(const char *text);
+/* The same for a whole /dev/kmsg record (left as it was). */
+bool xvt_kmsg_record_bad(char *rec);
+
+/*
  * Catch @sig with a handler that does nothing, without SA_RESTART: the
  * call it interrupts fails with EINTR (XVCPU_RUN returns -EINTR).
  * sigaction()'s result.
