@@ -5,7 +5,8 @@
 # selftests of /xvcpu/selftests, kselftest-runner style.  Outer TAP: insmod,
 # one subtest per test binary (sorted; its own TAP indented with "# "), and
 # rmmod, which must succeed at the end.  Prints "XVCPU-RESULT: <failures>".
-# No "set -e": every test runs and is reported.
+# No "set -e": every test runs and is reported.  A test binary whose exit
+# status never comes back (its shell was killed) counts as failed.
 #
 # On a kernel with kmemleak (the debug kernel) a "kmemleak" step follows:
 # it fails on any leak suspect whose allocation backtrace is xvcpu's
@@ -14,34 +15,47 @@
 # that lockdep was still on at the end (its first report turns it off).
 set -u
 
-export XVCPU_MODULE=/xvcpu/xvcpu.ko
+# What is fixed inside the machine; tools/vm/tests/guest-check_test.sh
+# runs the script on the host with a fake payload and fake commands.
+root=${XVCPU_ROOT:-/xvcpu}
+insmod=${XVCPU_INSMOD:-insmod}
+rmmod=${XVCPU_RMMOD:-rmmod}
+tmp=${XVCPU_TMP:-/tmp}
+KMEMLEAK=${XVCPU_KMEMLEAK:-/sys/kernel/debug/kmemleak}
+LOCKDEP=${XVCPU_LOCKDEP:-/proc/lockdep_stats}
+
+export XVCPU_MODULE="$root/xvcpu.ko"
 KSFT_SKIP=4
 
 tests=
-for t in /xvcpu/selftests/*; do
+for t in "$root"/selftests/*; do
 	[ -f "$t" ] && [ -x "$t" ] && tests="$tests $t"
 done
 tests=$(for t in $tests; do echo "$t"; done | sort)
 count=$(echo "$tests" | grep -c . || true)
 
 n=0 fail=0
-report() {	# report RC NAME
+report() {	# report RC NAME; RC empty: no exit status came back
 	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n selftests: xvcpu: $2"
-	elif [ "$1" -eq $KSFT_SKIP ]; then
-		echo "ok $n selftests: xvcpu: $2 # SKIP"
-	else
-		echo "not ok $n selftests: xvcpu: $2 # exit=$1"
-		fail=$((fail + 1))
-	fi
+	case $1 in
+	0)
+		echo "ok $n selftests: xvcpu: $2" ;;
+	"$KSFT_SKIP")
+		echo "ok $n selftests: xvcpu: $2 # SKIP" ;;
+	'' | *[!0-9]*)
+		echo "not ok $n selftests: xvcpu: $2 # no exit status"
+		fail=$((fail + 1)) ;;
+	*)
+		sig=
+		[ "$1" -gt 128 ] && sig=" (signal $(($1 - 128)))"
+		echo "not ok $n selftests: xvcpu: $2 # exit=$1$sig"
+		fail=$((fail + 1)) ;;
+	esac
 }
 
-KMEMLEAK=/sys/kernel/debug/kmemleak
-LOCKDEP=/proc/lockdep_stats
 extra=0
-[ -w $KMEMLEAK ] && extra=$((extra + 1))
-[ -r $LOCKDEP ] && extra=$((extra + 1))
+[ -w "$KMEMLEAK" ] && extra=$((extra + 1))
+[ -r "$LOCKDEP" ] && extra=$((extra + 1))
 
 # One scan once the newest objects are old enough to be reported (kmemleak
 # skips objects younger than 5 s); the suspects' reports.  In Bochs the
@@ -50,8 +64,8 @@ extra=0
 # 70 minutes (not understood yet).
 leak_scan() {
 	sleep 6
-	echo scan >$KMEMLEAK
-	cat $KMEMLEAK
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK"
 }
 
 # Reports on stdin; $1-$2: xvcpu's text (16 hex digits) or "-" for none.
@@ -91,7 +105,7 @@ if [ $extra -gt 0 ]; then
 	export XVCPU_LOAD_CYCLES=3 XVCPU_MIGRATIONS=2000
 	fuzz_args="--calls 5000"
 fi
-insmod "$XVCPU_MODULE"
+"$insmod" "$XVCPU_MODULE"
 loaded=$?
 report $loaded insmod
 for t in $tests; do
@@ -103,34 +117,38 @@ for t in $tests; do
 	fi
 	args=
 	[ "$name" = fuzz_test ] && args=$fuzz_args
+	# The status goes through a file (the pipeline's is sed's); the file
+	# is removed first so that a previous binary's status never stands
+	# for this one's.
+	rm -f "$tmp/rc"
 	# shellcheck disable=SC2086 # $args: words
-	{ "$t" $args </dev/null 2>&1; echo $? >/tmp/rc; } | sed 's/^/# /'
-	report "$(cat /tmp/rc)" "$name"
+	{ "$t" $args </dev/null 2>&1; echo $? >"$tmp/rc"; } | sed 's/^/# /'
+	report "$(cat "$tmp/rc" 2>/dev/null)" "$name"
 done
 # xvcpu's text, to know its code in backtraces once it is gone.
 lo=- hi=-
-while read -r name size _ _ _ addr _; do
+[ -r /proc/modules ] && while read -r name size _ _ _ addr _; do
 	[ "$name" = xvcpu ] || continue
 	lo=$(printf '%016x' $((addr)))
 	hi=$(printf '%016x' $((addr + size)))
 done </proc/modules
-rmmod xvcpu
+"$rmmod" xvcpu
 report $? rmmod
 # One scan: what the suite leaked is as unreferenced after rmmod as
 # before it.
-if [ -w $KMEMLEAK ]; then
+if [ -w "$KMEMLEAK" ]; then
 	echo "# kmemleak: scanning after rmmod"
 	{ echo "kmemleak: after the suite and rmmod (xvcpu text $lo-$hi)"
-	  leak_scan | leak_filter "$lo" "$hi"; } >/tmp/leaks
-	sed 's/^/# /' /tmp/leaks
-	leaks=$(grep -c '^XVCPU-LEAK$' /tmp/leaks)
+	  leak_scan | leak_filter "$lo" "$hi"; } >"$tmp/leaks"
+	sed 's/^/# /' "$tmp/leaks"
+	leaks=$(grep -c '^XVCPU-LEAK$' "$tmp/leaks")
 	echo "# kmemleak: $leaks suspect(s) of xvcpu's," \
-		"$(grep -c '^unreferenced object' /tmp/leaks) in all"
+		"$(grep -c '^unreferenced object' "$tmp/leaks") in all"
 	[ "$leaks" -eq 0 ]
 	report $? kmemleak
 fi
-if [ -r $LOCKDEP ]; then
-	grep -q 'debug_locks: *1$' $LOCKDEP
+if [ -r "$LOCKDEP" ]; then
+	grep -q 'debug_locks: *1$' "$LOCKDEP"
 	report $? lockdep
 fi
 echo "XVCPU-RESULT: $fail"
