@@ -79,10 +79,10 @@ static const struct kmsg_report kmsg_bad[] = {
 };
 
 /*
- * x86's die header before 6.12 (arch/x86/kernel/dumpstack.c):
+ * x86's die header as 6.1 prints it (arch/x86/kernel/dumpstack.c):
  * "<what>: <error code, 4 hex digits> [#<n>]", e.g. "general protection
  * fault, probably for non-canonical address 0x...: 0000 [#1] SMP" or
- * "invalid opcode: 0000 [#1]".
+ * "invalid opcode: 0000 [#1]"; 6.12 puts "Oops: " before it.
  */
 static bool die_header(const char *text)
 {

@@ -33,8 +33,8 @@ REPORTS = [
     r"BUG .*\): ",
     r"kernel BUG at ",
     # x86's die header: "Oops: general protection fault, ...: 0000 [#1]"
-    # since 6.12; before, "general protection fault, ...: 0000 [#1]",
-    # "invalid opcode: 0000 [#1]", ...
+    # on 6.12; on 6.1 without "Oops: ": "general protection fault, ...:
+    # 0000 [#1]", "invalid opcode: 0000 [#1]", ...
     r"Oops",
     r"[A-Za-z0-9_ ,-]+: [0-9a-fA-F]{4} \[#[0-9]",
     r"Call Trace:",
