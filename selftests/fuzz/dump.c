@@ -77,6 +77,24 @@ static void dump_cpuid(const struct xvcpu_cpuid *c)
 			    c->entries[i].ecx, c->entries[i].edx);
 }
 
+/*
+ * check() of a call of ioctl @cmd on behalf of @who, with its whole
+ * argument @arg (NULL: none) in the report if it failed.
+ */
+bool check_call(const struct expect *e, long ret, int err, const char *who,
+		unsigned int cmd, const void *arg)
+{
+	const struct known_cmd *k = find_known(cmd);
+	char what[128];
+
+	snprintf(what, sizeof(what), "%s: %s", who, k ? k->name : "ioctl");
+	if (check(e, ret, err, what))
+		return true;
+	if (arg)
+		dump_arg(cmd, arg);
+	return false;
+}
+
 /* The structure argument of ioctl @cmd, as it was passed (@arg). */
 void dump_arg(unsigned int cmd, const void *arg)
 {

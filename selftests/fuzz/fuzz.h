@@ -32,32 +32,20 @@
 
 /* Defaults: a run of the suite, and --long. */
 #define DEFAULT_CALLS		100000UL
-
 #define DEFAULT_TIME_S		600
-
 #define LONG_CALLS		3000000UL
-
 #define LONG_TIME_S		36000
-
 #define DEFAULT_THREADS		2
-
 #define MAX_RUNNERS		4
 
 /* Objects the fuzzer keeps at once. */
 #define NR_SYS			2
-
 #define NR_VMS			3
-
 #define NR_VCPUS		8
-
 #define NR_MAPS			48
-
 #define MAP_PAGES		64	/* longest mapping tracked */
-
 #define NR_CELLS		8	/* MAP_FIXED / mremap targets */
-
 #define VCPU_IDS_USED		4	/* ids 0..3 mostly, and the last one */
-
 #define MAX_SLOTS		64	/* slots the model can follow */
 
 /*
@@ -66,24 +54,16 @@
  * This bounds what guests and mappings can allocate in the test machine.
  */
 #define SLOT_KEEP_MAX		(2UL << 20)
-
 #define VM_KEEP_MAX		(16UL << 20)
 
 /* Guest program layout in slot 0 of a prepared VM (64-bit, paging on). */
 #define PROG_SLOT_SIZE		0x10000UL
-
 #define PROG_TABLES		0x1000UL
-
 #define PROG_CODE		0x9000UL
-
 #define PROG_DATA		0xe000UL
-
 #define PROG_STACK		0xf000UL
-
 #define PROG_MMIO		0xc0000000UL
-
 #define PROG_MMIO_W		(PROG_CODE + 18)
-
 #define PROG_MMIO_R		(PROG_CODE + 20)
 
 /*
@@ -92,17 +72,11 @@
  * MSR accesses.
  */
 #define MSRPROG_CODE		0x9100UL
-
 #define MSRPROG_GP		0x9200UL
-
 #define MSRPROG_IRET		0x9280UL
-
 #define MSRPROG_IRET_ERR	0x9290UL
-
 #define MSRPROG_IDT		0xa000UL
-
 #define MSRPROG_TABLE		0xb000UL
-
 #define MSRPROG_ENTRIES		32
 
 /*
@@ -114,52 +88,33 @@
  * see the signal at the module's VMX-preemption timer exit.
  */
 #define RUN_TIMEOUT_NS		(200 * 1000)
-
 #define RUN_REPEAT_NS		(1000 * 1000)
-
 #define JOIN_WAIT_NS		(2ULL * 1000 * 1000)
-
 #define EPT_LIMIT		(1ULL << 48)
 
 /* The highest exit reason of uapi/xvcpu.h */
 #define EXIT_LAST		XVCPU_EXIT_DEBUG
-
 #define SLOT_OFF_MASK		(XVCPU_MMAP_SLOT_OFFSET(1) - 1)
 
 /* Architectural bits SET_REGS and SET_SREGS check (kmod/vcpu.c, vmcs.c) */
 #define RFLAGS_DEFINED		0x3f7fd5ULL
-
 #define RFLAGS_FIXED		0x2ULL
-
 #define CR0_KNOWN		0xe005003fULL
-
 #define CR0_PE			(1ULL << 0)
-
 #define CR0_NW			(1ULL << 29)
-
 #define CR0_CD			(1ULL << 30)
-
 #define CR0_PG			(1ULL << 31)
-
 #define CR4_PAE			(1ULL << 5)
-
 #define CR4_LA57		(1ULL << 12)
-
 #define CR4_VMXE		(1ULL << 13)
-
 #define EFER_KNOWN		0xd01ULL
-
 #define EFER_LME		(1ULL << 8)
-
 #define EFER_LMA		(1ULL << 10)
-
 #define RFLAGS_IF		(1ULL << 9)
-
 #define RFLAGS_TF		(1ULL << 8)
 
 /* struct xvcpu_cpuid: the header, and the bytes of @n entries after it */
 #define CPUID_HDR		offsetof(struct xvcpu_cpuid, entries)
-
 #define CPUID_BYTES(n)		(CPUID_HDR + \
 				 (uint64_t)(n) * sizeof(struct xvcpu_cpuid_entry))
 
@@ -182,10 +137,12 @@ struct fz_options {
 
 extern struct fz_options opt;
 
+/* A stream of random numbers (util.c) */
 struct rng {
 	uint64_t s;
 };
 
+/* Expected outcomes: the success value and the errnos accepted */
 #define OK_NONE		(-2L)	/* the call must fail */
 #define OK_ANY		(-1L)	/* any value >= 0 */
 
@@ -196,6 +153,7 @@ struct expect {
 	int err[10];
 };
 
+/* The model of what the module holds: fds, VMs, vCPUs, mappings */
 enum fd_kind { FD_SYS, FD_VM, FD_VCPU, NR_FD_KINDS };
 
 struct fz_slot {
@@ -294,6 +252,7 @@ struct fuzz {
 
 extern struct fuzz fz;
 
+/* Pointer arguments (objects.c make_ptr()) */
 enum ptr_class {
 	P_RW, P_RO, P_RW_RO, P_RW_NONE, P_RO_NONE, P_NONE, P_NULL, P_KERNEL,
 	P_NONCANON, P_TOP, P_TEXT, P_MAP, NR_PTR,
@@ -327,14 +286,15 @@ struct ptr {
 	__f;								\
 })
 
-/* Outcomes of a check: each a bit */
+/* Outcomes of a rule where the model is not sure: each a bit */
 #define V_OK		1U
-
 #define V_EINVAL	2U
 
+/* The flags SET_GUEST_DEBUG knows */
 #define DEBUG_FLAGS	(XVCPU_DEBUG_SINGLESTEP | XVCPU_DEBUG_INTERCEPT_BP | \
 			 XVCPU_DEBUG_INTERCEPT_DB)
 
+/* The ioctls of uapi/xvcpu.h (gen.c known[]) */
 struct known_cmd {
 	unsigned int cmd;
 	int kind;
@@ -357,11 +317,13 @@ struct vcpu_view {
 	struct xvcpu_sregs sregs;
 };
 
+/* Exits seen by one thread */
 struct exit_counts {
 	unsigned long exits[EXIT_LAST + 1];
 	unsigned long vmfail, fail_entry;
 };
 
+/* A runner thread and its job (runner.c) */
 enum job_kind { JOB_PROGRAM, JOB_MSR, JOB_RANDOM_STATE, JOB_AS_IS };
 
 struct runner {
@@ -556,6 +518,8 @@ int count_xvcpu_maps(void);
 
 /* dump.c: whole arguments, for failure reports */
 void dump_arg(unsigned int cmd, const void *arg);
+bool check_call(const struct expect *e, long ret, int err, const char *who,
+		unsigned int cmd, const void *arg);
 void dump_sregs(const struct xvcpu_sregs *s);
 void dump_regs(const struct xvcpu_regs *r);
 void dump_events(const struct xvcpu_events *ev);

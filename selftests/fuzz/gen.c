@@ -112,6 +112,8 @@ static void gen_region(struct rng *r, const struct fz_vm *vm,
 		mr->mmap_offset = rng_u64(r);	/* an output: ignored */
 }
 
+/* ---- events, translation, guest debug, CPUID tables ---- */
+
 /* An event SET_EVENTS takes (SDM Vol. 3C 27.2.1.3), of a random type. */
 static void gen_event(struct rng *r, struct xvcpu_event *ev)
 {

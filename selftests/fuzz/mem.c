@@ -419,8 +419,9 @@ void op_mremap(struct rng *r)
 	map_resync(m);
 }
 
-static sigjmp_buf touch_env;
+/* ---- touching mapped memory ---- */
 
+static sigjmp_buf touch_env;
 static volatile sig_atomic_t touching;
 
 /*

@@ -163,6 +163,8 @@ void predict_vm(struct expect *e, const struct fz_vm *vm,
 	}
 }
 
+/* ---- vCPU fds ---- */
+
 static void predict_translate(struct expect *e, const struct ptr *p,
 			      const struct vcpu_view *view)
 {
@@ -384,6 +386,8 @@ void predict_vcpu(struct expect *e, const struct fz_vcpu *v, bool busy,
 		break;
 	}
 }
+
+/* ---- what the GET ioctls wrote ---- */
 
 /* Learn a vCPU's event queues from what GET_EVENTS gave. */
 void learn_queues(struct fz_vcpu *v, const struct xvcpu_events *ev)

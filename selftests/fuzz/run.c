@@ -241,7 +241,7 @@ bool program_step(int fd, struct xvcpu_run *run, uint64_t v,
 	ret = ioctl(fd, XVCPU_GET_REGS, &regs);
 	err = errno;
 	count_call();
-	if (!check(&e, ret, err, who) || ret)
+	if (!check_call(&e, ret, err, who, XVCPU_GET_REGS, NULL) || ret)
 		return false;
 	if (regs.rip != PROG_MMIO_W && regs.rip != PROG_MMIO_R)
 		return true;
@@ -253,7 +253,7 @@ bool program_step(int fd, struct xvcpu_run *run, uint64_t v,
 	ret = ioctl(fd, XVCPU_SET_REGS, &regs);
 	err = errno;
 	count_call();
-	return check(&e, ret, err, who);
+	return check_call(&e, ret, err, who, XVCPU_SET_REGS, &regs);
 }
 
 /*
@@ -268,6 +268,7 @@ bool program_reset(int fd, bool msr, bool irqs_on, bool shared,
 		   const char *who)
 {
 	static const struct xvcpu_events none;
+	const struct xvcpu_sregs *sregs = msr ? &sregs_msrprog : &fz.sregs_long;
 	struct xvcpu_regs regs = fz.prog_regs;
 	bool done = true;
 	struct expect e;
@@ -281,12 +282,11 @@ bool program_reset(int fd, bool msr, bool irqs_on, bool shared,
 	ret = ioctl(fd, XVCPU_SET_EVENTS, &none);
 	err = errno;
 	count_call();
-	done &= check(&e, ret, err, who) && !ret;
-	ret = ioctl(fd, XVCPU_SET_SREGS,
-		    msr ? &sregs_msrprog : &fz.sregs_long);
+	done &= check_call(&e, ret, err, who, XVCPU_SET_EVENTS, &none) && !ret;
+	ret = ioctl(fd, XVCPU_SET_SREGS, sregs);
 	err = errno;
 	count_call();
-	done &= check(&e, ret, err, who) && !ret;
+	done &= check_call(&e, ret, err, who, XVCPU_SET_SREGS, sregs) && !ret;
 	if (msr) {
 		regs.rip = MSRPROG_CODE;
 		if (irqs_on)
@@ -297,7 +297,7 @@ bool program_reset(int fd, bool msr, bool irqs_on, bool shared,
 	ret = ioctl(fd, XVCPU_SET_REGS, &regs);
 	err = errno;
 	count_call();
-	done &= check(&e, ret, err, who) && !ret;
+	done &= check_call(&e, ret, err, who, XVCPU_SET_REGS, &regs) && !ret;
 	return done;
 }
 

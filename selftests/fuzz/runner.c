@@ -3,10 +3,10 @@
  * Runner threads: each runs guests on a vCPU main gives it (a dup of the
  * vCPU fd), with its own seeded random stream: the program, the MSR
  * program or random state, with events, interrupts, NMIs and guest
- * debugging set now and then.  By default (--concurrent) a job overlaps
- * main's next operations; in lockstep (every replay) main waits for the
- * job to end before its next operation, so each runner's calls come at a
- * fixed point of main's sequence.
+ * debugging set now and then.  With a fresh seed (or --concurrent) a job
+ * overlaps main's next operations; in lockstep (a replay) main waits for
+ * the job to end before its next operation, so each runner's calls come
+ * at a fixed point of main's sequence.
  */
 #include "fuzz.h"
 
@@ -16,7 +16,7 @@
  * other errnos, 0-terminated.  Returns whether it succeeded.
  */
 static bool runner_ioctl(struct runner *rn, unsigned long cmd, const void *arg,
-			 bool ok, const int *errs, const char *what)
+			 bool ok, const int *errs)
 {
 	struct expect e;
 	char buf[96];
@@ -32,8 +32,8 @@ static bool runner_ioctl(struct runner *rn, unsigned long cmd, const void *arg,
 	ret = ioctl(rn->fd, cmd, arg);
 	err = errno;
 	count_call();
-	snprintf(buf, sizeof(buf), "runner %d: %s", rn->index, what);
-	check(&e, ret, err, buf);
+	snprintf(buf, sizeof(buf), "runner %d", rn->index);
+	check_call(&e, ret, err, buf, cmd, arg);
 	return !ret;
 }
 
@@ -60,8 +60,7 @@ static void runner_events(struct runner *rn, struct rng *r,
 			/* Whether RFLAGS.IF is set: main may have changed it */
 			v = events_verdict(&ev, -1);
 			if (runner_ioctl(rn, XVCPU_SET_EVENTS, &ev, v & V_OK,
-					 v & V_EINVAL ? einval : NULL,
-					 "SET_EVENTS"))
+					 v & V_EINVAL ? einval : NULL))
 				rn->events_set++;
 			break;
 		case 1:
@@ -69,14 +68,13 @@ static void runner_events(struct runner *rn, struct rng *r,
 			memset(&irq, 0, sizeof(irq));
 			irq.vector = rng_below(r, 256);
 			/* EBUSY: still queued */
-			if (runner_ioctl(rn, XVCPU_INTERRUPT, &irq, true, NULL,
-					 "INTERRUPT"))
+			if (runner_ioctl(rn, XVCPU_INTERRUPT, &irq, true, NULL))
 				rn->irqs_queued++;
 			break;
 		case 3:
 			v = cap_value(XVCPU_CAP_NMI);
 			if (runner_ioctl(rn, XVCPU_NMI, NULL, v,
-					 v ? NULL : enotsupp, "NMI"))
+					 v ? NULL : enotsupp))
 				rn->nmis_queued++;
 			break;
 		case 4:
@@ -88,8 +86,7 @@ static void runner_events(struct runner *rn, struct rng *r,
 			d = guest_debug_verdict(&dbg);
 			if (runner_ioctl(rn, XVCPU_SET_GUEST_DEBUG, &dbg, !d,
 					 d == EINVAL ? einval :
-					 d ? enotsupp : NULL,
-					 "SET_GUEST_DEBUG"))
+					 d ? enotsupp : NULL))
 				rn->debug_set++;
 			break;
 		default:
