@@ -8,6 +8,8 @@
  * Guest code is assembly so that every instruction boundary is known;
  * the guest's exception handlers are the recording IDT of lib/idt.h.
  */
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 
 #include "harness.h"
@@ -275,9 +277,26 @@ static bool have_singlestep(void)
 	return xvt_cap(XVCPU_CAP_GUEST_DEBUG) & XVCPU_DEBUG_SINGLESTEP;
 }
 
+/*
+ * Bochs 2.7 sets the monitor-trap-flag bit in IA32_VMX_PROCBASED_CTLS on its
+ * tigerlake and corei7_icelake_u models but never acts on the control (only
+ * an injected pending-MTF event exits; MTF itself came with Bochs 2.8).  The
+ * test machine says which CPU it emulates (tools/vm/boot.sh); on real
+ * hardware the variable is unset and the tests run.
+ */
+static bool emulated_mtf_ignored(void)
+{
+	const char *cpu = getenv("XVCPU_BOCHS_CPU");
+
+	return cpu && (!strcmp(cpu, "tigerlake") || !strcmp(cpu, "icelake"));
+}
+
 #define REQUIRE_SINGLESTEP() do {					\
 	if (!have_singlestep())						\
 		SKIP(return, "no XVCPU_DEBUG_SINGLESTEP: no monitor trap flag"); \
+	if (emulated_mtf_ignored())					\
+		SKIP(return, "Bochs 2.7 %s: MTF advertised but not emulated", \
+		     getenv("XVCPU_BOCHS_CPU"));			\
 } while (0)
 
 TEST_F(vm, caps)
