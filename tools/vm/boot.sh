@@ -4,15 +4,21 @@
 # Boot one test machine, run a guest script in it and judge the result.
 #
 #   boot.sh --kernel KVER --guest-script FILE [--machine auto|bochs|qemu-tcg|
-#           qemu-kvm] [--cpus N] [--mem MIB] [--payload DIR] [--module FILE]
-#           [--timeout SECONDS] [--log FILE] [--append ARGS] [--verbose]
+#           qemu-kvm] [--cpu skylake|xsave|tigerlake|icelake] [--cpus N] [--mem MIB]
+#           [--payload DIR] [--module FILE] [--timeout SECONDS] [--log FILE]
+#           [--append ARGS] [--verbose]
 #
 # The guest script's output ends with "XVCPU-RESULT: <rc>"; then /init dumps
 # dmesg.  Exit status: the guest's rc, or non-zero when the result never
 # arrives (crash, timeout) or dmesg shows a kernel problem (logcheck.py).
 #
 # bochs: emulated VMX (the machine for real tests), booted through
-# ISOLINUX + elf.c32 with a host-built PVH image (mkpvh.py).
+# ISOLINUX + elf.c32 with a host-built PVH image (mkpvh.py).  --cpu picks
+# the emulated CPU (bochs only): skylake (corei7_skylake_x, the default: no
+# XSAVE in the guest kernel, no PKU/CET/MTF), xsave (Bochs' configurable CPU
+# with XSAVE/AVX that the guest kernel keeps on), tigerlake (MTF, PKU, CET,
+# LA57 in CPUID; 6.1 does not boot on it), icelake (corei7_icelake_u: MTF,
+# as tigerlake).
 # qemu-tcg: no VMX at all.  qemu-kvm: nested VMX on a host with VT-x.
 # auto: qemu-kvm when usable, else bochs.
 set -euo pipefail
@@ -27,12 +33,18 @@ initcall_blacklist=jent_mod_init,bpf_tcp_ca_kfunc_init"
 
 die() { echo "boot.sh: $*" >&2; exit 2; }
 
-kver= machine=auto cpus= mem=1024 script= payload= module= timeout=900
+kver= machine=auto cpu=skylake cpus= mem=1024 script= payload= module= timeout=900
 log= append= verbose=0
 while (($#)); do
 	case $1 in
 	--kernel) kver=$2; shift 2 ;;
 	--machine) machine=$2; shift 2 ;;
+	--cpu)
+		case $2 in
+		skylake | xsave | tigerlake | icelake) cpu=$2 ;;
+		*) die "unknown --cpu $2" ;;
+		esac
+		shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--guest-script) script=$2; shift 2 ;;
@@ -77,6 +89,31 @@ mkargs=(--kernel "$kver" --script "$script" -o "$initrd")
 "$VM/mkinitramfs.sh" "${mkargs[@]}"
 vmlinuz=$("$VM/kernels.sh" image "$kver")
 cmdline=$(echo $CMDLINE $append)
+# The guest's environment (the kernel hands unknown name=value parameters to
+# /init) names the emulated CPU, for tests that must know an emulator gap.
+[[ $machine == bochs ]] && cmdline+=" XVCPU_BOCHS_CPU=$cpu"
+
+# The bochsrc "cpu:" (and "cpuid:") lines of each emulated CPU.
+bochs_cpu() {
+	local common="count=$cpus, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1"
+	case $cpu in
+	skylake) echo "cpu: model=corei7_skylake_x, $common" ;;
+	tigerlake) echo "cpu: model=tigerlake, $common" ;;
+	icelake) echo "cpu: model=corei7_icelake_u, $common" ;;
+	xsave)
+		# No model: the cpuid line decides.  Family 6 model 0x55 (a
+		# Skylake-SP), GenuineIntel so that kvm_intel loads too; XSAVE
+		# with x87/SSE/AVX, which Bochs describes consistently here.
+		echo "cpu: $common"
+		echo "cpuid: x86_64=1, level=6, mmx=1, sep=1, simd=avx2, apic=x2apic," \
+			"aes=1, movbe=1, xsave=1, xsaveopt=1, avx_f16c=1, avx_fma=1," \
+			"bmi=bmi2, 1g_pages=1, pcid=1, fsgsbase=1, smep=1, smap=1," \
+			"vmx=2, family=6, model=0x55, stepping=4," \
+			"vendor_string=\"GenuineIntel\"," \
+			"brand_string=\"xvcpu test CPU (Bochs configurable, XSAVE)\""
+		;;
+	esac
+}
 
 start_bochs() {
 	local iso=$work/iso
@@ -97,7 +134,7 @@ start_bochs() {
 	megs: $mem
 	romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
 	vgaromimage: file=/usr/share/vgabios/vgabios.bin
-	cpu: model=corei7_skylake_x, count=$cpus, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=1
+	$(bochs_cpu)
 	clock: sync=none
 	ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
 	boot: cdrom
@@ -151,10 +188,16 @@ esac
 watchdog=$!
 # bash reports the killed machine on its stderr: keep that quiet.
 exec 3>&2 2>/dev/null
+start=$SECONDS
+: >"$log.times"
 tail -n +1 -s 0.2 -f --pid="$pid" "$log" | while IFS= read -r line; do
 	line=${line//$'\r'/}
 	case $line in
 	XVCPU-RESULT:*) date +%s.%N >"$work/result-time" ;;
+	# Host seconds since the start at each outer TAP line: what each
+	# selftest binary costs in wall time (guest time is skewed).
+	"ok "[0-9]* | "not ok "[0-9]*)
+		printf '%s %s\n' "$((SECONDS - start))" "$line" >>"$log.times" ;;
 	XVCPU-DMESG-BEGIN) quiet=1 ;;
 	XVCPU-DMESG-END) continue ;;
 	*"---[ end Kernel panic"*)
@@ -187,5 +230,6 @@ if [[ -e $work/killed ]]; then
 	fi
 	((rc)) || rc=125
 fi
+[[ $machine == bochs ]] && machine="bochs $cpu"
 echo "boot.sh: $kver on $machine, $cpus cpus: rc=$rc$why, $secs"
 exit "$rc"
