@@ -42,16 +42,51 @@ fake "$work/insmod" \
 fake "$work/rmmod" \
 	"echo \"rmmod \$*\" >>'$work/commands'; exit \${FAKE_RMMOD_RC:-0}"
 
-# run SHELL: guest-check.sh's output, with the fakes and no kmemleak or
-# lockdep step (the host's own files stay out of it).
+# run SHELL: guest-check.sh's output, with the fakes and no lockdep step
+# (the host's own files stay out of it); no kmemleak step either unless
+# FAKE_KMEMLEAK names a fake of its file.
 run() {
 	rm -f "$work/commands"
 	mkdir -p "$work/tmp"
 	XVCPU_ROOT=$work/root XVCPU_INSMOD=$work/insmod \
 	XVCPU_RMMOD=$work/rmmod XVCPU_TMP=$work/tmp \
-	XVCPU_KMEMLEAK=$work/none XVCPU_LOCKDEP=$work/none \
+	XVCPU_KMEMLEAK=${FAKE_KMEMLEAK:-$work/none} XVCPU_KMEMLEAK_WAIT=0 \
+	XVCPU_LOCKDEP=$work/none \
 		$1 "$SCRIPT" </dev/null 2>"$work/stderr"
 }
+
+# leak_run SHELL REPORT: run with a fake kmemleak file (a FIFO) that
+# takes one command, saved in $work/kmemleak-cmd, and then reads as
+# REPORT.  The lines of the kmemleak step and the result.
+leak_run() {
+	rm -f "$work/kmemleak" "$work/kmemleak-cmd"
+	mkfifo "$work/kmemleak"
+	# shellcheck disable=SC2016 # $1..$3: the inner shell's arguments
+	timeout 60 sh -c 'read -r cmd <"$1" && echo "$cmd" >"$2" &&
+		cat "$3" >"$1"' - "$work/kmemleak" "$work/kmemleak-cmd" "$2" &
+	FAKE_KMEMLEAK=$work/kmemleak run "$1" |
+		grep -E '^# kmemleak: (filter|[0-9])|kmemleak$|kmemleak #|^XVCPU-RES'
+	wait
+}
+
+# kmemleak reports: one suspect of other code's; the same and one with
+# a frame of xvcpu's.
+leak_other() {
+	echo "unreferenced object 0xffff888000200000 (size 32):"
+	echo '  comm "a_passes", pid 9, jiffies 4294937296'
+	echo "  backtrace (crc 0):"
+	echo "    __kmalloc_noprof+0x1b5/0x2f0"
+	echo "    do_one_initcall+0x5a/0x300"
+}
+leak_other >"$work/leak-other"
+{
+	leak_other
+	echo "unreferenced object 0xffff888000200100 (size 32):"
+	echo '  comm "a_passes", pid 9, jiffies 4294937296'
+	echo "  backtrace (crc 0):"
+	echo "    __kmalloc_noprof+0x1b5/0x2f0"
+	echo "    xvcpu_vm_alloc+0x21/0x80 [xvcpu]"
+} >"$work/leak-ours"
 
 n=0 failed=0
 check() {	# check WHAT: compares $work/got with $work/want
@@ -69,7 +104,7 @@ shells="sh"
 command -v busybox >/dev/null && shells="$shells busybox_sh"
 
 echo "TAP version 13"
-echo "1..$((4 * $(echo "$shells" | wc -w)))"
+echo "1..$((6 * $(echo "$shells" | wc -w)))"
 for sh in $shells; do
 	[ "$sh" = busybox_sh ] && sh="busybox sh"
 
@@ -125,5 +160,25 @@ EOF
 	printf 'not ok 8 selftests: xvcpu: rmmod # exit=1\nXVCPU-RESULT: 4\n' \
 		>"$work/want"
 	check "$sh: rmmod failing is a failure"
+
+	leak_run "$sh" "$work/leak-other" >"$work/got"
+	echo "command: $(cat "$work/kmemleak-cmd")" >>"$work/got"
+	cat >"$work/want" <<'EOF'
+# kmemleak: filter self-check: 1 of 1 synthetic xvcpu suspects found
+# kmemleak: 0 suspect(s) of xvcpu's, 1 in all
+ok 9 selftests: xvcpu: kmemleak
+XVCPU-RESULT: 3
+command: scan
+EOF
+	check "$sh: kmemleak: a scan; other code's suspects do not count"
+
+	leak_run "$sh" "$work/leak-ours" >"$work/got"
+	cat >"$work/want" <<'EOF'
+# kmemleak: filter self-check: 1 of 1 synthetic xvcpu suspects found
+# kmemleak: 1 suspect(s) of xvcpu's, 2 in all
+not ok 9 selftests: xvcpu: kmemleak # exit=1
+XVCPU-RESULT: 4
+EOF
+	check "$sh: kmemleak: a suspect of xvcpu's fails the run"
 done
 [ $failed -eq 0 ]
