@@ -82,12 +82,15 @@ def is_report(text):
 # ("[ cut here ]" to "---[ end trace"): (WARN location, required text).
 # The file:line part is absent on a kernel without CONFIG_DEBUG_BUGVERBOSE
 # (the debug kernel of "make check-debug").
+XSTATE_WARN = re.compile(r"WARNING: CPU: \d+ PID: \d+ at "
+                         r"(arch/x86/kernel/fpu/xstate\.c:\d+ )?"
+                         r"fpu__init_system_xstate\+")
 KNOWN_WARNS = [
     # Bochs' XSAVE leaf sizes disagree with the kernel: no XSAVE in guest.
-    (re.compile(r"WARNING: CPU: \d+ PID: \d+ at "
-                r"(arch/x86/kernel/fpu/xstate\.c:\d+ )?"
-                r"fpu__init_system_xstate\+"),
-     "XSAVE consistency problem: size"),
+    (XSTATE_WARN, "XSAVE consistency problem: size"),
+    # The tigerlake model's XSAVE leaves (PKRU and later components) too.
+    (XSTATE_WARN, "x86/fpu: misordered xstate at"),
+    (XSTATE_WARN, "[Protection Keys User registers]: struct is"),
     # 6.12: Bochs' legacy topology leaves are inconsistent.
     (re.compile(r"WARNING: CPU: \d+ PID: \d+ at "
                 r"(arch/x86/kernel/cpu/topology_common\.c:\d+ )?"
