@@ -57,6 +57,8 @@ int xvcpu_cpuid_vcpu_init(struct xvcpu_vcpu *vcpu)
 	if (!vcpu->cpuid)
 		return -ENOMEM;
 	vcpu->cpuid_nent = supported_nent;
+	vcpu->cr4_allowed = cpuid_cr4_allowed(vcpu->cpuid, vcpu->cpuid_nent,
+					      xvcpu_guest_xcr0_supported);
 	return 0;
 }
 
@@ -88,6 +90,18 @@ int xvcpu_cpuid_set(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid_entry *e,
 	kfree(vcpu->cpuid);
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = nent;
+	/*
+	 * The CR4 bits the guest owns follow the table.  A bit already set
+	 * that the new table does not give stays set, now host-owned: the
+	 * guest keeps reading it and cannot set it again once cleared.
+	 */
+	vcpu->cr4_allowed = cpuid_cr4_allowed(e, nent,
+					      xvcpu_guest_xcr0_supported);
+	preempt_disable();
+	vmcs_load(vcpu);
+	vmcs_set_cr4_guest_owned(vcpu->cr4_allowed);
+	vmcs_clear(vcpu);
+	preempt_enable();
 	return 0;
 }
 

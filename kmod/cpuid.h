@@ -95,4 +95,33 @@ void cpuid_guest(const struct xvcpu_cpuid_entry *e, u32 nent, u32 function,
 u64 cpuid_xcr0_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
 		       u64 supported);
 
+/*
+ * CR4 bits (SDM Vol. 3A 2.5 "Control Registers") whose features a vCPU's
+ * CPUID decides.  Bits of features every processor with VMX and 64-bit
+ * mode has are always allowed: VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE,
+ * OSFXSR, OSXMMEXCPT.  Never allowed, whatever the table says, since
+ * xvcpu does not switch their state (or the guest has no such feature):
+ * VMXE, SMXE, Key Locker, PKE, CET, PKS, UINTR, LAM_SUP, FRED.
+ */
+#define CPUID_CR4_ALWAYS	(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2) | \
+				 BIT_ULL(3) | BIT_ULL(4) | BIT_ULL(5) | \
+				 BIT_ULL(6) | BIT_ULL(7) | BIT_ULL(8) | \
+				 BIT_ULL(9) | BIT_ULL(10))
+#define CPUID_CR4_UMIP		BIT_ULL(11)
+#define CPUID_CR4_LA57		BIT_ULL(12)
+#define CPUID_CR4_FSGSBASE	BIT_ULL(16)
+#define CPUID_CR4_PCIDE		BIT_ULL(17)
+#define CPUID_CR4_OSXSAVE	BIT_ULL(18)
+#define CPUID_CR4_SMEP		BIT_ULL(20)
+#define CPUID_CR4_SMAP		BIT_ULL(21)
+
+/*
+ * The CR4 bits a guest with this table may set: the ones above that are
+ * always allowed, and UMIP, LA57, FSGSBASE, PCIDE, OSXSAVE (with an XCR0
+ * that @xcr0_supported allows), SMEP, SMAP where the table has the
+ * feature.  The processor may allow fewer (IA32_VMX_CR4_FIXED1).
+ */
+u64 cpuid_cr4_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
+		      u64 xcr0_supported);
+
 #endif /* XVCPU_CPUID_H */

@@ -511,3 +511,37 @@ u64 cpuid_xcr0_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
 		allowed |= xsave->eax | (u64)xsave->edx << 32;
 	return allowed & supported;
 }
+
+/* CPUID.1:ECX.PCID, CPUID.7.0:EBX.FSGSBASE/SMEP/SMAP, 7.0:ECX.UMIP/LA57 */
+#define LEAF1_ECX_PCID		BIT(17)
+#define LEAF7_EBX_FSGSBASE	BIT(0)
+#define LEAF7_EBX_SMEP		BIT(7)
+#define LEAF7_EBX_SMAP		BIT(20)
+#define LEAF7_ECX_UMIP		BIT(2)
+#define LEAF7_ECX_LA57		BIT(16)
+
+u64 cpuid_cr4_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
+		      u64 xcr0_supported)
+{
+	const struct xvcpu_cpuid_entry *leaf1 = cpuid_find(e, nent, 1, 0);
+	const struct xvcpu_cpuid_entry *leaf7 = cpuid_find(e, nent, 7, 0);
+	u64 allowed = CPUID_CR4_ALWAYS;
+
+	if (leaf1 && (leaf1->ecx & LEAF1_ECX_PCID))
+		allowed |= CPUID_CR4_PCIDE;
+	if (cpuid_xcr0_allowed(e, nent, xcr0_supported))
+		allowed |= CPUID_CR4_OSXSAVE;
+	if (leaf7) {
+		if (leaf7->ebx & LEAF7_EBX_FSGSBASE)
+			allowed |= CPUID_CR4_FSGSBASE;
+		if (leaf7->ebx & LEAF7_EBX_SMEP)
+			allowed |= CPUID_CR4_SMEP;
+		if (leaf7->ebx & LEAF7_EBX_SMAP)
+			allowed |= CPUID_CR4_SMAP;
+		if (leaf7->ecx & LEAF7_ECX_UMIP)
+			allowed |= CPUID_CR4_UMIP;
+		if (leaf7->ecx & LEAF7_ECX_LA57)
+			allowed |= CPUID_CR4_LA57;
+	}
+	return allowed;
+}

@@ -676,13 +676,19 @@ int event_handle_dr_access(struct xvcpu_vcpu *vcpu)
 
 /*
  * Around the VM entry, interrupts off: the guest's breakpoint addresses
- * in DR0-DR3 while its DR7 may use them, the host's given back after.
- * Returns whether they were loaded.
+ * in DR0-DR3 while its DR7 may use them, the host's given back after
+ * (hw_breakpoint_restore(): DR0-DR3 first, DR7 last).  The host's DR7
+ * (@host_dr7) is cleared first when it enables a breakpoint, so that no
+ * host breakpoint ever matches a guest address while the kernel still
+ * runs.  VM entry loads the guest's DR7 from the VMCS.  Returns whether
+ * they were loaded.
  */
-bool event_load_guest_dr(struct xvcpu_vcpu *vcpu)
+bool event_load_guest_dr(struct xvcpu_vcpu *vcpu, unsigned long host_dr7)
 {
 	if (!vcpu->guest_dr_active)
 		return false;
+	if (host_dr7 & GDR7_ENABLES)
+		set_debugreg(0, 7);
 	set_debugreg(vcpu->db[0], 0);
 	set_debugreg(vcpu->db[1], 1);
 	set_debugreg(vcpu->db[2], 2);

@@ -289,23 +289,19 @@ static int set_guest_cr0(struct xvcpu_vcpu *vcpu, u64 val)
 }
 
 /*
- * MOV to CR4 that changes a host-owned bit: reserved bits (those VMX
- * operation does not allow, and VMXE: the guest has no VMX) and bits
- * 63:32 raise #GP(0), as does clearing PAE or changing LA57 in IA-32e
- * mode (SDM Vol. 2 "MOV to/from Control Registers").  PAE changed under
- * legacy paging would reload the PDPTEs: left to userspace.
+ * MOV to CR4 that changes a host-owned bit.  A bit the vCPU's CPUID does
+ * not give (cpuid_cr4_allowed(): reserved for this guest, e.g. PKE, CET,
+ * VMXE, OSXSAVE without XSAVE) or that VMX operation does not allow, and
+ * bits 63:32, raise #GP(0), as do clearing PAE or changing LA57 in IA-32e
+ * mode (SDM Vol. 2 "MOV to/from Control Registers"; Vol. 3A 2.5).  PAE
+ * changed under legacy paging would reload the PDPTEs: left to userspace.
  */
 static int set_guest_cr4(struct xvcpu_vcpu *vcpu, u64 val)
 {
-	u64 old = vmcs_read(VMCS_CR4_READ_SHADOW) & X86_CR4_PAE;
 	bool lma = vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA;
 	u64 cur = vmcs_read(VMCS_GUEST_CR4);
 
-	old |= cur & X86_CR4_PAE;
-	if (val >> 32 || (val & (CR4_GUEST_RESERVED | ~vmx_caps.cr4_fixed1)))
-		return inject_gp(vcpu);
-	/* OSXSAVE is reserved while CPUID.1:ECX.XSAVE is 0 */
-	if ((val & X86_CR4_OSXSAVE) && !xvcpu_cpuid_xcr0_allowed(vcpu))
+	if (val >> 32 || (val & ~(vcpu->cr4_allowed & vmx_caps.cr4_fixed1)))
 		return inject_gp(vcpu);
 	if (lma && (!(val & X86_CR4_PAE) || ((val ^ cur) & X86_CR4_LA57)))
 		return inject_gp(vcpu);

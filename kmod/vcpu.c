@@ -31,14 +31,16 @@
  * Guest x87/SSE/AVX state lives in an XSAVE (or FXSAVE) area, loaded
  * between kernel_fpu_begin() and kernel_fpu_end(): the user's own state
  * is saved by kernel_fpu_begin() and restored on return to userspace.
- * AMX tile state is left out: it is not given to guests.
+ * XRSTOR and XSAVE cover only the components guests may enable (x87, SSE,
+ * AVX, AVX-512): never PKRU, which the kernel keeps live for the task's
+ * user memory accesses and the guest cannot reach (no PKU in its CPUID,
+ * CR4.PKE host-owned), nor AMX tiles, MPX or any later component.
  */
 static unsigned int fpu_area_size;
 static u64 fpu_xsave_mask;
 static u64 host_xcr0;
 u64 xvcpu_guest_xcr0_supported;
 
-#define XFEATURE_MASK_AMX	(BIT_ULL(17) | BIT_ULL(18))
 /* x87, SSE, AVX, AVX-512 opmask/ZMM_Hi256/Hi16_ZMM (SDM Vol. 1 13.1) */
 #define XCR0_GUEST_COMPONENTS	(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2) | \
 				 BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
@@ -52,8 +54,8 @@ void xvcpu_vcpu_module_init(void)
 {
 	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
 		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-		fpu_xsave_mask = host_xcr0 & ~XFEATURE_MASK_AMX;
-		xvcpu_guest_xcr0_supported = fpu_xsave_mask & XCR0_GUEST_COMPONENTS;
+		fpu_xsave_mask = host_xcr0 & XCR0_GUEST_COMPONENTS;
+		xvcpu_guest_xcr0_supported = fpu_xsave_mask;
 		fpu_area_size = roundup_pow_of_two(cpuid_ebx(0xd));
 	} else {
 		fpu_area_size = 512;
@@ -319,7 +321,7 @@ static long vcpu_enter_guest(struct xvcpu_vcpu *vcpu)
 	/* VM exit clears DR7 and IA32_DEBUGCTL (SDM Vol. 3C 28.5.1) */
 	get_debugreg(dr7, 7);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
-	guest_dr = event_load_guest_dr(vcpu);
+	guest_dr = event_load_guest_dr(vcpu, dr7);
 	if (native_read_cr2() != vcpu->cr2)
 		native_write_cr2(vcpu->cr2);
 	xvcpu_spec_before_entry();
@@ -621,8 +623,9 @@ int xvcpu_vcpu_set_sregs(struct xvcpu_vcpu *vcpu,
 
 	if (r)
 		return xvcpu_refuse(r, "SET_SREGS: reserved field or unsupported CR/EFER bit");
-	if ((sregs->cr4 & X86_CR4_OSXSAVE) && !xvcpu_cpuid_xcr0_allowed(vcpu))
-		return xvcpu_refuse(-EINVAL, "SET_SREGS: CR4.OSXSAVE, but no XSAVE in CPUID");
+	if (sregs->cr4 & ~vcpu->cr4_allowed)
+		return xvcpu_refuse(-EINVAL, "SET_SREGS: CR4 bits %#llx not in the vCPU's CPUID",
+				    sregs->cr4 & ~vcpu->cr4_allowed);
 	pae = (sregs->cr0 & X86_CR0_PG) && (sregs->cr4 & X86_CR4_PAE) &&
 	      !(sregs->efer & EFER_LMA);
 	if (pae && vcpu_read_pdptes(vcpu, sregs->cr3, pdpte))

@@ -171,33 +171,39 @@ void vmcs_set_host_fs_base(struct xvcpu_vcpu *vcpu, unsigned long fs_base)
 }
 
 /*
- * CR0 and CR4 bits the guest may not own: those VMX fixes (SDM Vol. 3D
- * A.7, A.8), except CR0.PE and CR0.PG, which unrestricted guest frees
- * (SDM Vol. 3C 27.3.1.1).  They are host-owned in the guest/host masks,
- * and the guest reads its own values from the read shadows (25.6.6).
+ * CR0 and CR4 bits the guest may not own are host-owned in the guest/host
+ * masks: a MOV to CR0/CR4 changing one exits, and the guest reads its own
+ * value from the read shadow (SDM Vol. 3C 25.6.6).  CR0: the bits VMX
+ * fixes (Vol. 3D A.7), except PE and PG, which unrestricted guest frees
+ * (Vol. 3C 27.3.1.1); and CD and NW, which stay in the shadow and never
+ * reach the processor's CR0, so that a guest cannot make memory uncached
+ * for itself or the host (as KVM does).
  */
 static unsigned long cr0_host_owned(void)
 {
 	return (vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) |
-	       (u32)~vmx_caps.cr0_fixed1;
+	       (u32)~vmx_caps.cr0_fixed1 | X86_CR0_CD | X86_CR0_NW;
 }
 
-static unsigned long cr4_host_owned(void)
+/*
+ * CR4: guest-owned are exactly the bits its CPUID table gives
+ * (cpuid_cr4_allowed()) that VMX operation lets it change (Vol. 3D A.8);
+ * every other bit is host-owned, and a MOV to CR4 setting one is #GP
+ * (exit.c).  Written at setup and on XVCPU_SET_CPUID.
+ */
+void vmcs_set_cr4_guest_owned(u64 allowed)
 {
-	unsigned long owned = vmx_caps.cr4_fixed0 | (u32)~vmx_caps.cr4_fixed1 |
-			      CR4_GUEST_RESERVED;
-
-	/* Without XSAVE for guests, MOV to CR4 setting OSXSAVE must #GP */
-	if (!xvcpu_guest_xcr0_supported)
-		owned |= X86_CR4_OSXSAVE;
-	return owned;
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK,
+		   ~(allowed & vmx_caps.cr4_fixed1 & ~vmx_caps.cr4_fixed0));
 }
 
 void vmcs_set_cr0(u64 cr0)
 {
 	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
-	vmcs_write(VMCS_GUEST_CR0, (cr0 | (vmx_caps.cr0_fixed0 &
-			~(X86_CR0_PE | X86_CR0_PG))) & vmx_caps.cr0_fixed1);
+	vmcs_write(VMCS_GUEST_CR0,
+		   ((cr0 & ~(X86_CR0_CD | X86_CR0_NW)) |
+		    (vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG))) &
+		   vmx_caps.cr0_fixed1);
 }
 
 void vmcs_set_cr4(u64 cr4)
@@ -207,9 +213,12 @@ void vmcs_set_cr4(u64 cr4)
 		   vmx_caps.cr4_fixed1);
 }
 
+/* The guest's view: host-owned bits from the read shadow */
 static u64 vmcs_get_cr(unsigned long field, unsigned long shadow,
-		       unsigned long mask)
+		       unsigned long mask_field)
 {
+	u64 mask = vmcs_read(mask_field);
+
 	return (vmcs_read(field) & ~mask) | (vmcs_read(shadow) & mask);
 }
 
@@ -275,10 +284,10 @@ void vmcs_get_sregs(struct xvcpu_sregs *sregs)
 	sregs->idt.base = vmcs_read(VMCS_GUEST_IDTR_BASE);
 	sregs->idt.limit = vmcs_read(VMCS_GUEST_IDTR_LIMIT);
 	sregs->cr0 = vmcs_get_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW,
-				 cr0_host_owned());
+				 VMCS_CR0_GUEST_HOST_MASK);
 	sregs->cr3 = vmcs_read(VMCS_GUEST_CR3);
 	sregs->cr4 = vmcs_get_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW,
-				 cr4_host_owned());
+				 VMCS_CR4_GUEST_HOST_MASK);
 	sregs->efer = vmcs_read(VMCS_GUEST_IA32_EFER);
 }
 
@@ -457,7 +466,7 @@ void vmcs_setup(struct xvcpu_vcpu *vcpu)
 		vmcs_write(VMCS_VPID, vcpu->vpid);
 	vmcs_write(VMCS_EPT_POINTER, vcpu->vm->eptp);
 	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, cr0_host_owned());
-	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, cr4_host_owned());
+	vmcs_set_cr4_guest_owned(vcpu->cr4_allowed);
 
 	vmcs_write_host_const_state();
 	vcpu->host_cr3 = 0;

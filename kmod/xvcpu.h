@@ -203,6 +203,7 @@ struct xvcpu_vcpu {
 	void *fpu;			/* guest FXSAVE/XSAVE area */
 	struct xvcpu_cpuid_entry *cpuid;	/* CPUID table (cpuid.c) */
 	u32 cpuid_nent;
+	u64 cr4_allowed;		/* CR4 bits its CPUID gives (cpuid.c) */
 
 	struct xvcpu_run *run;		/* shared with userspace */
 	struct page *run_page;
@@ -243,6 +244,7 @@ int vmcs_check_sregs(const struct xvcpu_sregs *sregs);
 void vmcs_set_sregs(const struct xvcpu_sregs *sregs);
 void vmcs_set_cr0(u64 cr0);
 void vmcs_set_cr4(u64 cr4);
+void vmcs_set_cr4_guest_owned(u64 allowed);
 void vmcs_skip_instruction(void);
 void vmcs_flush_guest_translations(struct xvcpu_vcpu *vcpu);
 
@@ -261,7 +263,7 @@ int event_handle_nmi_window(struct xvcpu_vcpu *vcpu);
 int event_handle_mtf(struct xvcpu_vcpu *vcpu);
 int event_handle_debug_exception(struct xvcpu_vcpu *vcpu, u32 info);
 int event_handle_dr_access(struct xvcpu_vcpu *vcpu);
-bool event_load_guest_dr(struct xvcpu_vcpu *vcpu);
+bool event_load_guest_dr(struct xvcpu_vcpu *vcpu, unsigned long host_dr7);
 void event_put_guest_dr(void);
 void xvcpu_vcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev);
 int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "harness.h"
+#include "idt.h"
 
 #define RFLAGS_FIXED	0x2ULL
 /* CF PF AF ZF SF OF: harmless to set, easy to see. */
@@ -349,6 +350,151 @@ TEST_F(vm, bad_pointers_efault)
 	ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, XVCPU_GET_REGS, ro));
 	ASSERT_ERRNO(EFAULT, ioctl(self->vcpu->fd, XVCPU_GET_SREGS, ro));
 	munmap(ro, 4096);
+}
+
+/* ---- Who owns CR0 and CR4 bits ---- */
+
+#define CR0_CD		(1ULL << 30)
+#define CR4_PCIDE	(1ULL << 17)
+#define CR4_PKE		(1ULL << 22)
+#define CR4_CET		(1ULL << 23)
+#define LEAF1_ECX_PCID	(1U << 17)
+
+/*
+ * MOV to CR4 setting @bits; a #GP resumes after the MOV (the recording
+ * IDT).  Syncs with what CR4 then reads.
+ */
+static void __guest guest_set_cr4(uint64_t bits)
+{
+	uint64_t cr4;
+
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	asm volatile("lea 1f(%%rip), %%rax\n\t"
+		     "mov %%rax, %0\n\t"
+		     "mov %1, %%cr4\n"
+		     "1:"
+		     : "=m"(xvt_idt_resume) : "r"(cr4 | bits) : "rax", "memory");
+	WRITE_ONCE(xvt_idt_resume, 0);
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	GUEST_SYNC(cr4);
+}
+
+/*
+ * Run guest_set_cr4(@bit): *@took says whether the MOV took effect; if
+ * not, the guest must have taken exactly one #GP.
+ */
+static void try_cr4_in_guest(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(vm) *self, uint64_t bit, bool *took)
+{
+	uint32_t before = xvt_idt_total(self->t);
+	struct ucall uc;
+
+	*took = false;
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_set_cr4, bit, 0));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	*took = uc.args[0] & bit;
+	if (*took) {
+		EXPECT_EQ(before, xvt_idt_total(self->t));
+	} else {
+		ASSERT_EQ(before + 1, xvt_idt_total(self->t));
+		EXPECT_EQ(13, xvt_idt_event(self->t, before)->vector);
+	}
+}
+
+/*
+ * CR4 bits follow the vCPU's CPUID table: PKE and CET never (xvcpu does
+ * not switch PKRU or CET state), PCIDE once the table has PCID.  Both for
+ * the guest's MOV to CR4 (#GP) and for SET_SREGS (EINVAL).  On a CPU that
+ * has PKU and CET (the tigerlake test machine) VMX lets a guest own those
+ * bits: only xvcpu's guest/host mask keeps them from it.
+ */
+TEST_F(vm, cr4_bits_follow_cpuid)
+{
+	static struct xvcpu_cpuid cpuid;
+	struct xvcpu_cpuid_entry *leaf1;
+	struct xvcpu_sregs sregs, bad;
+	int pcid = xvt_cpuinfo_flag("flags", "pcid");
+	bool took;
+
+	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
+	TH_LOG("host: pku %d, cet (ibt) %d, pcid %d",
+	       xvt_cpuinfo_flag("flags", "pku"),
+	       xvt_cpuinfo_flag("flags", "ibt"), pcid);
+	try_cr4_in_guest(_metadata, self, CR4_PKE, &took);
+	EXPECT_FALSE(took);
+	try_cr4_in_guest(_metadata, self, CR4_CET, &took);
+	EXPECT_FALSE(took);
+	/* The supported table hides PCID */
+	try_cr4_in_guest(_metadata, self, CR4_PCIDE, &took);
+	EXPECT_FALSE(took);
+
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &sregs));
+	EXPECT_EQ(0, sregs.cr4 & (CR4_PKE | CR4_CET | CR4_PCIDE));
+	bad = sregs;
+	bad.cr4 |= CR4_PKE;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vcpu->fd, XVCPU_SET_SREGS, &bad));
+	bad.cr4 = sregs.cr4 | CR4_CET;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vcpu->fd, XVCPU_SET_SREGS, &bad));
+	bad.cr4 = sregs.cr4 | CR4_PCIDE;
+	ASSERT_ERRNO(EINVAL, ioctl(self->vcpu->fd, XVCPU_SET_SREGS, &bad));
+
+	/* A table with PCID: the bit is the guest's (where the CPU has it) */
+	ASSERT_EQ(1, pcid) TH_LOG("every test machine has PCID");
+	ASSERT_EQ(0, xvcpu_get_cpuid(self->vcpu, &cpuid));
+	leaf1 = xvcpu_cpuid_entry(&cpuid, 1, 0);
+	ASSERT_NE(NULL, leaf1);
+	leaf1->ecx |= LEAF1_ECX_PCID;
+	ASSERT_EQ(0, xvcpu_set_cpuid(self->vcpu, &cpuid));
+	EXPECT_EQ(0, ioctl(self->vcpu->fd, XVCPU_SET_SREGS, &bad));
+	EXPECT_EQ(0, ioctl(self->vcpu->fd, XVCPU_SET_SREGS, &sregs));
+	try_cr4_in_guest(_metadata, self, CR4_PCIDE, &took);
+	EXPECT_TRUE(took);
+	/* PKU in the table changes nothing: xvcpu cannot give it */
+	ASSERT_NE(NULL, xvcpu_cpuid_entry(&cpuid, 7, 0));
+	xvcpu_cpuid_entry(&cpuid, 7, 0)->ecx |= 1U << 3;
+	ASSERT_EQ(0, xvcpu_set_cpuid(self->vcpu, &cpuid));
+	try_cr4_in_guest(_metadata, self, CR4_PKE, &took);
+	EXPECT_FALSE(took);
+}
+
+/* MOV to CR0 setting and clearing CD, CR0 read back each time */
+static void __guest guest_toggle_cd(void)
+{
+	uint64_t cr0;
+
+	asm volatile("mov %%cr0, %0" : "=r"(cr0));
+	asm volatile("mov %0, %%cr0" : : "r"(cr0 | CR0_CD) : "memory");
+	asm volatile("mov %%cr0, %0" : "=r"(cr0));
+	GUEST_SYNC(cr0);
+	asm volatile("mov %0, %%cr0" : : "r"(cr0 & ~CR0_CD) : "memory");
+	asm volatile("mov %%cr0, %0" : "=r"(cr0));
+	GUEST_SYNC(cr0);
+}
+
+/*
+ * CR0.CD is host-owned (it never reaches the processor's CR0): the
+ * guest and the VMM still see the guest's own value at every step.
+ */
+TEST_F(vm, cr0_cd_is_the_guests_view)
+{
+	struct xvcpu_sregs sregs;
+	struct ucall uc;
+
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_toggle_cd, 0, 0));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	EXPECT_TRUE(uc.args[0] & CR0_CD);
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &sregs));
+	EXPECT_TRUE(sregs.cr0 & CR0_CD);
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	EXPECT_FALSE(uc.args[0] & CR0_CD);
+	ASSERT_EQ(0, xvcpu_get_sregs(self->vcpu, &sregs));
+	EXPECT_FALSE(sregs.cr0 & CR0_CD);
+	/* And from the VMM's side: SET_SREGS with CD, the guest reads it */
+	sregs.cr0 |= CR0_CD;
+	ASSERT_EQ(0, xvcpu_set_sregs(self->vcpu, &sregs));
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_toggle_cd, 0, 0));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	EXPECT_TRUE(uc.args[0] & CR0_CD);
 }
 
 TEST_HARNESS_MAIN

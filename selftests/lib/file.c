@@ -25,17 +25,19 @@ int xvt_write_file(const char *path, const char *text)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-int xvt_vmx_flag(const char *flag)
+int xvt_cpuinfo_flag(const char *field, const char *flag)
 {
+	size_t len = strlen(field);
 	char line[4096], *p, *tok;
 	FILE *f = fopen("/proc/cpuinfo", "re");
 	int ret = -1;
 
 	if (!f)
 		return -1;
-	/* The first CPU's "vmx flags\t: a b c" line */
+	/* The first CPU's "<field>\t: a b c" line */
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "vmx flags", 9))
+		if (strncmp(line, field, len) ||
+		    (line[len] != '\t' && line[len] != ' ' && line[len] != ':'))
 			continue;
 		p = strchr(line, ':');
 		if (!p)
@@ -49,4 +51,9 @@ int xvt_vmx_flag(const char *flag)
 	}
 	fclose(f);
 	return ret;
+}
+
+int xvt_vmx_flag(const char *flag)
+{
+	return xvt_cpuinfo_flag("vmx flags", flag);
 }

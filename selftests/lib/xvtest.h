@@ -190,6 +190,8 @@ int xvt_write_file(const char *path, const char *text);
  * when the kernel shows no such line.
  */
 int xvt_vmx_flag(const char *flag);
+/* The same for any such line of /proc/cpuinfo: "flags", "vmx flags", ... */
+int xvt_cpuinfo_flag(const char *field, const char *flag);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t xvt_now_ns(void);

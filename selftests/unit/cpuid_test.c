@@ -541,4 +541,55 @@ TEST(xcr0_allowed_needs_xsave_and_host_support)
 	EXPECT_EQ(0, cpuid_xcr0_allowed(e, 0, 0xe7));
 }
 
+/* CR4 bits follow the table; PKE, CET and the like never (xvcpu.h) */
+TEST(cr4_allowed_follows_the_table)
+{
+	const u64 pke = BIT_ULL(22), cet = BIT_ULL(23), vmxe = BIT_ULL(13);
+	struct xvcpu_cpuid_entry e[3] = {
+		{ .function = 1, .ecx = BIT32(17) | BIT32(26) },
+		{ .function = 7, .flags = IDX,
+		  .ebx = BIT32(0) | BIT32(7) | BIT32(20),
+		  .ecx = BIT32(2) | BIT32(3) | BIT32(7) | BIT32(16),
+		  .edx = BIT32(20) },
+		{ .function = 0xd, .flags = IDX, .eax = 0x7 },
+	};
+	u64 all = CPUID_CR4_ALWAYS | CPUID_CR4_PCIDE | CPUID_CR4_OSXSAVE |
+		  CPUID_CR4_FSGSBASE | CPUID_CR4_SMEP | CPUID_CR4_SMAP |
+		  CPUID_CR4_UMIP | CPUID_CR4_LA57;
+	u64 got = cpuid_cr4_allowed(e, 3, XCR0_ALL);
+
+	EXPECT_EQ(all, got);
+	/* PKU (7:ECX[3]), CET_SS (7:ECX[7]) and IBT (7:EDX[20]) give nothing */
+	EXPECT_EQ(0, got & (pke | cet | vmxe));
+	/* An empty table: the architectural bits only */
+	EXPECT_EQ(CPUID_CR4_ALWAYS, cpuid_cr4_allowed(e, 0, XCR0_ALL));
+	/* OSXSAVE needs guest XSAVE on the host too */
+	EXPECT_EQ(all & ~CPUID_CR4_OSXSAVE, cpuid_cr4_allowed(e, 3, 0));
+	/* Each feature bit taken away takes its CR4 bit */
+	e[1].ebx &= ~BIT32(7);
+	EXPECT_EQ(all & ~CPUID_CR4_SMEP, cpuid_cr4_allowed(e, 3, XCR0_ALL));
+	e[1].ebx &= ~(BIT32(0) | BIT32(20));
+	e[1].ecx = 0;
+	EXPECT_EQ(all & ~(CPUID_CR4_SMEP | CPUID_CR4_FSGSBASE | CPUID_CR4_SMAP |
+			  CPUID_CR4_UMIP | CPUID_CR4_LA57),
+		  cpuid_cr4_allowed(e, 3, XCR0_ALL));
+	e[0].ecx = BIT32(26);
+	EXPECT_EQ(0, cpuid_cr4_allowed(e, 3, XCR0_ALL) & CPUID_CR4_PCIDE);
+}
+
+/* The supported table (a Skylake-SP host) gives SMEP, SMAP, FSGSBASE */
+TEST(supported_table_allows_its_cr4_bits)
+{
+	struct built b;
+	u64 got;
+
+	build(&b, XCR0_ALL);
+	got = cpuid_cr4_allowed(b.e, b.n, XCR0_ALL);
+	EXPECT_TRUE(got & CPUID_CR4_SMEP);
+	EXPECT_TRUE(got & CPUID_CR4_OSXSAVE);
+	/* The supported table hides PCID, UMIP and LA57 */
+	EXPECT_EQ(0, got & (CPUID_CR4_PCIDE | CPUID_CR4_UMIP | CPUID_CR4_LA57));
+	EXPECT_EQ(0, got & BIT_ULL(22));
+}
+
 TEST_HARNESS_MAIN
