@@ -6,8 +6,8 @@
  *
  * Linked, not restated: where a rule lives in a pure file of the module
  * that its unit tests cover, the fuzzer calls that file, built into this
- * binary: SET_CPUID's table check (cpuid_check()) and the CPUID the
- * OSXSAVE rule looks at (cpuid_xcr0_allowed()), kmod/cpuid_table.c.
+ * binary: SET_CPUID's table check (cpuid_check()) and the CR4 bits a
+ * vCPU's table gives (cpuid_cr4_allowed()), kmod/cpuid_table.c.
  * Independent: every other rule is written here again from the ABI and
  * the SDM, on purpose or because the module's code is not pure (SET_SREGS
  * checks are in kmod/vmcs.c and kmod/vcpu.c, next to VMCS accesses); a
@@ -18,7 +18,6 @@
 #include "../../kmod/cpuid.h"
 
 /* Architectural bits (SDM Vol. 3A 2.5, 4.4.1) */
-#define CR4_OSXSAVE		(1ULL << 18)
 #define PDPTE_P			(1ULL << 0)
 
 long cap_value(unsigned long cap)
@@ -315,8 +314,8 @@ static unsigned int pdptes_verdict(const struct fz_vm *vm, uint64_t cr3,
 /*
  * SET_SREGS of @s on vCPU @v (NULL: a runner's, not known): the fields
  * (sregs_verdict), then what the vCPU's state and memory require
- * (kmod/vcpu.c xvcpu_vcpu_set_sregs): CR4.OSXSAVE only with XSAVE in
- * the vCPU's CPUID table (cpuid_xcr0_allowed(), linked), and PAE paging
+ * (kmod/vcpu.c xvcpu_vcpu_set_sregs): CR4 bits only as the vCPU's CPUID
+ * table gives them (cpuid_cr4_allowed(), linked), and PAE paging
  * outside IA-32e mode only with PDPTEs to load.  V_OK and/or V_EINVAL;
  * @why (if not NULL) says which rule decided.
  */
@@ -326,7 +325,7 @@ unsigned int sregs_state_verdict(const struct xvcpu_sregs *s,
 {
 	unsigned int verdict = V_OK;
 	char buf[96];
-	uint64_t xcr0;
+	uint64_t allowed;
 
 	if (!why) {
 		why = buf;
@@ -335,16 +334,18 @@ unsigned int sregs_state_verdict(const struct xvcpu_sregs *s,
 	snprintf(why, len, "fields");
 	if (sregs_verdict(s))
 		return V_EINVAL;
-	if (s->cr4 & CR4_OSXSAVE) {
+	if (s->cr4 & ~CPUID_CR4_ALWAYS) {
 		if (!v || v->cpuid_lost) {
-			snprintf(why, len, "CR4.OSXSAVE: CPUID not known");
+			snprintf(why, len, "CR4 %#llx: CPUID not known",
+				 (unsigned long long)s->cr4);
 			verdict |= V_EINVAL;
 		} else {
-			xcr0 = cpuid_xcr0_allowed(v->cpuid, v->cpuid_nent,
-						  fz.xcr0_supported);
-			snprintf(why, len, "CR4.OSXSAVE: XCR0 may be %#llx",
-				 (unsigned long long)xcr0);
-			if (!xcr0)
+			allowed = cpuid_cr4_allowed(v->cpuid, v->cpuid_nent,
+						    fz.xcr0_supported);
+			snprintf(why, len, "CR4 %#llx: CPUID gives %#llx",
+				 (unsigned long long)s->cr4,
+				 (unsigned long long)allowed);
+			if (s->cr4 & ~allowed)
 				return V_EINVAL;
 		}
 	}

@@ -13,11 +13,15 @@
 #include "../../kmod/cpuid.h"
 
 /*
- * The CR4 bits SET_SREGS takes: those VMX allows in VMX operation, less
- * VMXE.  Found by trying each bit on a scratch vCPU.
+ * The CR4 bits SET_SREGS takes on a vCPU whose CPUID table has every
+ * feature that gates one (cpuid_cr4_allowed()): those VMX allows in VMX
+ * operation that xvcpu ever gives a guest.  Found by trying each bit on
+ * a scratch vCPU; sregs_state_verdict() narrows them to a vCPU's table.
  */
 static int probe_cr4(int sys)
 {
+	static struct xvcpu_cpuid full;
+	struct xvcpu_cpuid_entry *e;
 	struct xvcpu_sregs s;
 	int vm, vcpu, b;
 
@@ -31,6 +35,21 @@ static int probe_cr4(int sys)
 		close(vm);
 		return -errno;
 	}
+	/* PCID in leaf 1; FSGSBASE, SMEP, SMAP, UMIP, LA57 in leaf 7 */
+	full = fz.supported;
+	e = (struct xvcpu_cpuid_entry *)cpuid_find(full.entries, full.nent,
+						   1, 0);
+	if (e)
+		e->ecx |= 1U << 17;
+	e = (struct xvcpu_cpuid_entry *)cpuid_find(full.entries, full.nent,
+						   7, 0);
+	if (e) {
+		e->ebx |= 1U << 0 | 1U << 7 | 1U << 20;
+		e->ecx |= 1U << 2 | 1U << 16;
+	}
+	if (ioctl(vcpu, XVCPU_SET_CPUID, &full))
+		fprintf(stderr, "# probe_cr4: SET_CPUID: %s\n", strerror(errno));
+	count_call();
 	fz.cr4_ok = fz.sregs_long.cr4;
 	for (b = 0; b < 64; b++) {
 		s = fz.sregs_long;
