@@ -69,6 +69,7 @@ static const struct ctl_need proc_needs[] = {
 	{ VMX_PROC_MONITOR_EXITING, "MONITOR exiting" },
 	{ VMX_PROC_CR8_LOAD_EXITING, "CR8-load exiting" },
 	{ VMX_PROC_CR8_STORE_EXITING, "CR8-store exiting" },
+	{ VMX_PROC_TSC_OFFSETTING, "TSC offsetting" },
 	{ VMX_PROC_SECONDARY_CONTROLS, "secondary controls" },
 	{ 0, NULL }
 };

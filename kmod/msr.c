@@ -117,7 +117,7 @@ static int msr_read(struct xvcpu_vcpu *vcpu, u32 index, u64 *data)
 		*data = xvcpu_guest_msr_get(vcpu, index);
 		return 0;
 	case MSR_IA32_TSC:
-		*data = rdtsc();
+		*data = rdtsc() + vcpu->tsc_offset;
 		return 0;
 	case MSR_TSC_AUX:
 		*data = vcpu->tsc_aux;
@@ -187,6 +187,11 @@ static int msr_write(struct xvcpu_vcpu *vcpu, u32 index, u64 data)
 		if (data >> 32)
 			return -EINVAL;
 		xvcpu_guest_msr_set(vcpu, index, data);
+		return 0;
+	case MSR_IA32_TSC:
+		/* The TSC reads @data now, and counts on from there */
+		vcpu->tsc_offset = data - rdtsc();
+		vmcs_write(VMCS_TSC_OFFSET, vcpu->tsc_offset);
 		return 0;
 	case MSR_TSC_AUX:
 		if (data >> 32)

@@ -258,6 +258,17 @@ int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
 		goto err;
 	vcpu->vpid = r;
 
+	/*
+	 * The guest's TSC (SDM Vol. 3C 26.6.5, TSC offsetting): 0 when the
+	 * VM's first vCPU is created, the same clock for every vCPU of the
+	 * VM, as with KVM; a guest's WRMSR to IA32_TSC moves its own vCPU's
+	 * (msr.c).  The caller holds vm->lock.
+	 */
+	if (!vm->tsc_offset_set) {
+		vm->tsc_offset = -(s64)rdtsc();
+		vm->tsc_offset_set = true;
+	}
+	vcpu->tsc_offset = vm->tsc_offset;
 	vcpu->gprs[GPR_RDX] = 0x600;	/* reset EDX: family 6 signature */
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING;
 	vcpu->xcr0 = 1;			/* XCR0 after reset: x87 only */

@@ -461,7 +461,7 @@ void vmcs_setup(struct xvcpu_vcpu *vcpu)
 	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
-	vmcs_write(VMCS_TSC_OFFSET, 0);
+	vmcs_write(VMCS_TSC_OFFSET, vcpu->tsc_offset);
 	if (vmx_caps.vpid)
 		vmcs_write(VMCS_VPID, vcpu->vpid);
 	vmcs_write(VMCS_EPT_POINTER, vcpu->vm->eptp);

@@ -107,6 +107,9 @@ struct xvcpu_vm {
 	u64 eptp;
 	u64 mem_bytes;
 	u32 msr_policy;		/* XVCPU_MSR_* */
+	/* TSC offset of new vCPUs: their TSC reads 0 at the first's birth */
+	s64 tsc_offset;
+	bool tsc_offset_set;
 	struct xvcpu_slot slots[XVCPU_NR_MEMSLOTS];
 	struct xvcpu_vcpu *vcpus[XVCPU_MAX_VCPUS];
 };
@@ -184,6 +187,7 @@ struct xvcpu_vcpu {
 	unsigned long cr2;
 	struct xvcpu_guest_msrs msrs;
 	u64 tsc_aux;
+	s64 tsc_offset;			/* guest TSC = host TSC + this */
 	u64 misc_enable;
 	u64 xcr0;			/* guest XCR0 (1 after reset) */
 	u64 cr8;			/* guest TPR as MOV CR8 sees it */

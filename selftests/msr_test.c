@@ -11,6 +11,7 @@
 
 #include "harness.h"
 
+#define MSR_TSC			0x10
 #define MSR_EFER		0xc0000080
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
@@ -186,6 +187,71 @@ TEST_F(vm, unknown_msr_write_exits_and_can_fail)
 	/* userspace refuses it: the WRMSR raises #GP */
 	run->msr.error = 1;
 	expect_gp(_metadata, self->vcpu);
+}
+
+/* ---- The guest's TSC ---- */
+
+static uint64_t tsc_seen[4];
+
+static inline __guest uint64_t guest_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | (uint64_t)hi << 32;
+}
+
+/* RDTSC and RDMSR of IA32_TSC, then WRMSR @set to it and both again */
+static void __guest guest_tsc(uint64_t set)
+{
+	WRITE_ONCE(tsc_seen[0], guest_rdtsc());
+	WRITE_ONCE(tsc_seen[1], guest_rdmsr(MSR_TSC));
+	guest_wrmsr(MSR_TSC, set);
+	WRITE_ONCE(tsc_seen[2], guest_rdtsc());
+	WRITE_ONCE(tsc_seen[3], guest_rdmsr(MSR_TSC));
+}
+
+static uint64_t host_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | (uint64_t)hi << 32;
+}
+
+/*
+ * A VM's TSC starts at 0 when its first vCPU is created (not at the
+ * host's count since boot), RDTSC and RDMSR agree, and WRMSR to IA32_TSC
+ * sets it: every reading lies within the host ticks the test took.
+ */
+TEST(vm_tsc_starts_at_zero_and_can_be_set)
+{
+	const uint64_t set = 1ULL << 50;
+	uint64_t t0, span;
+	struct xvt_vm *t;
+
+	XVT_REQUIRE_DEV();
+	t0 = host_rdtsc();
+	t = xvt_vm_create(1);
+	ASSERT_NE(NULL, t) TH_LOG("test VM: %s", strerror(errno));
+	ASSERT_EQ(0, xvt_vcpu_enter(t->vcpus[0], guest_tsc, set, 0));
+	ASSERT_RUN_UCALL(t->vcpus[0], NULL, UCALL_DONE);
+	span = host_rdtsc() - t0;
+	TH_LOG("host ticks %llu, guest TSC %llu then %llu; after WRMSR %#llx: %#llx",
+	       (unsigned long long)span,
+	       (unsigned long long)GUEST_VAR(t, tsc_seen[0]),
+	       (unsigned long long)GUEST_VAR(t, tsc_seen[1]),
+	       (unsigned long long)set,
+	       (unsigned long long)GUEST_VAR(t, tsc_seen[2]));
+	EXPECT_LT(0, GUEST_VAR(t, tsc_seen[0]));
+	EXPECT_GE(span, GUEST_VAR(t, tsc_seen[0]));
+	EXPECT_LE(GUEST_VAR(t, tsc_seen[0]), GUEST_VAR(t, tsc_seen[1]));
+	EXPECT_GE(span, GUEST_VAR(t, tsc_seen[1]));
+	EXPECT_LE(set, GUEST_VAR(t, tsc_seen[2]));
+	EXPECT_GE(set + span, GUEST_VAR(t, tsc_seen[2]));
+	EXPECT_LE(GUEST_VAR(t, tsc_seen[2]), GUEST_VAR(t, tsc_seen[3]));
+	EXPECT_GE(set + span, GUEST_VAR(t, tsc_seen[3]));
+	xvt_vm_destroy(t);
 }
 
 TEST_HARNESS_MAIN

@@ -75,8 +75,10 @@ TEST(full_cpu_gives_every_control)
 	EXPECT_TRUE(c.proc & VMX_PROC_SECONDARY_CONTROLS);
 	/* default1 bits the CPU insists on stay set */
 	EXPECT_EQ(0x0401e172, c.proc & 0x0401e172);
+	/* each VM's guests read the TSC through its offset */
+	EXPECT_TRUE(c.proc & VMX_PROC_TSC_OFFSETTING);
 	/* nothing optional that xvcpu did not ask for */
-	EXPECT_FALSE(c.proc & VMX_PROC_TSC_OFFSETTING);
+	EXPECT_FALSE(c.proc & VMX_PROC_RDTSC_EXITING);
 	/* window exits and MTF are allowed but only set when needed */
 	EXPECT_FALSE(c.proc & (VMX_PROC_INTR_WINDOW_EXITING |
 			       VMX_PROC_NMI_WINDOW_EXITING |
