@@ -9,6 +9,8 @@
  * rule (what fits in the run page and stays in one page of the buffer);
  * the 64-bit guests check their buffer, RSI/RDI and RCX themselves.
  */
+#include <sys/ioctl.h>
+
 #include "harness.h"
 #include "idt.h"
 
@@ -307,6 +309,77 @@ TEST_F(vm, ins_rep_counts)
 		if (_metadata->exit_code)
 			return;
 	}
+}
+
+/*
+ * An INS exit: the registers already show the instruction done (RDI, RCX
+ * and RIP moved), its elements reach guest memory only on the next
+ * XVCPU_RUN (uapi/xvcpu.h).  With immediate_exit set, that RUN completes
+ * it without entering the guest.  A SET_REGS before that RUN drops them.
+ */
+static void ins_exit(struct __test_metadata *_metadata,
+		     struct _test_data_vm *self, uint64_t first, uint64_t n)
+{
+	struct sio_args *a = &GUEST_VAR(self->t, sio_args);
+	uint8_t *data = (uint8_t *)self->run + XVCPU_RUN_IO_DATA_OFFSET;
+	struct xvcpu_regs regs;
+	uint32_t v;
+	uint64_t i;
+
+	memset(GUEST_VAR(self->t, sio_buf), CANARY, sizeof(sio_buf));
+	a->op = 4 | OP_REP | OP_IN;
+	a->count = n;
+	a->down = 0;
+	a->index = first;
+	a->buf = first;
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_sio, 0, 0));
+	ASSERT_RUN_EXIT(self->vcpu, XVCPU_EXIT_IO);
+	ASSERT_EQ(XVCPU_IO_IN, self->run->io.direction);
+	ASSERT_EQ(n, self->run->io.count);
+	for (i = 0; i < n; i++) {
+		v = sio_pattern(i, 4);
+		memcpy(data + i * 4, &v, 4);
+	}
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	EXPECT_EQ(first + n * 4, regs.rdi);
+	EXPECT_EQ(0, regs.rcx);
+}
+
+TEST_F(vm, ins_completes_on_the_next_run)
+{
+	const uint64_t off = 0x40, n = 5, first = addr(sio_buf) + off;
+	uint8_t *hbuf = GUEST_VAR(self->t, sio_buf);
+	struct xvcpu_regs regs;
+	struct ucall uc;
+	uint32_t v;
+	uint64_t i;
+
+	ASSERT_EQ(1, xvt_cap(XVCPU_CAP_STRING_IO));
+	ins_exit(_metadata, self, first, n);
+	/* Not in memory yet */
+	EXPECT_EQ(CANARY, hbuf[off]);
+	self->run->immediate_exit = 1;
+	ASSERT_ERRNO(EINTR, ioctl(self->vcpu->fd, XVCPU_RUN, 0));
+	EXPECT_EQ(XVCPU_EXIT_INTR, self->run->exit_reason);
+	self->run->immediate_exit = 0;
+	for (i = 0; i < n; i++) {
+		memcpy(&v, hbuf + off + i * 4, 4);
+		EXPECT_EQ(sio_pattern(i, 4), v) TH_LOG("element %llu",
+						       (unsigned long long)i);
+	}
+	EXPECT_EQ(CANARY, hbuf[off + n * 4]);
+	/* The guest goes on from there and checks it all itself */
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_DONE);
+
+	/* SET_REGS before the next RUN: the elements are dropped */
+	ins_exit(_metadata, self, first, n);
+	ASSERT_EQ(0, xvcpu_get_regs(self->vcpu, &regs));
+	ASSERT_EQ(0, xvcpu_set_regs(self->vcpu, &regs));
+	self->run->immediate_exit = 1;
+	ASSERT_ERRNO(EINTR, ioctl(self->vcpu->fd, XVCPU_RUN, 0));
+	self->run->immediate_exit = 0;
+	EXPECT_EQ(CANARY, hbuf[off]);
+	EXPECT_EQ(CANARY, hbuf[off + (n - 1) * 4]);
 }
 
 /* RFLAGS.DF = 1: from the top down; elements in the guest's order */

@@ -393,7 +393,12 @@ struct xvcpu_run {
 		 * them.  OUTS: the kernel already read them from the guest.
 		 * INS: userspace fills them; the next XVCPU_RUN writes them
 		 * to the guest.  The kernel updates RSI/RDI/RCX and RIP as
-		 * the instruction would; a REP with more to do re-executes.
+		 * the instruction would, already at the exit; a REP with more
+		 * to do re-executes.
+		 * As with KVM, an IN or INS completes only on the next
+		 * XVCPU_RUN (with immediate_exit: without entering the guest,
+		 * which is how a VMM saving the vCPU finishes it first); a
+		 * XVCPU_SET_REGS before that drops the pending data.
 		 */
 		struct {
 			__u8  direction;	/* XVCPU_IO_IN / XVCPU_IO_OUT */
