@@ -15,7 +15,7 @@
 #                             config fragment are those of the last build)
 #   debug-kernel.sh release   its release string (after build)
 #
-# The build runs under "nice -n 15" with XVCPU_JOBS_BUILD jobs (default:
+# The build runs under "nice -n 10" with XVCPU_JOBS_BUILD jobs (default:
 # the number of CPUs).  Sources and objects: build/debug-kernel/.
 set -euo pipefail
 
@@ -105,7 +105,7 @@ build() {
 
 	echo "debug-kernel: building $kver ($JOBS jobs, log in $WORK/build.log)"
 	t0=$(now)
-	if ! nice -n 15 make -C "$src" O="$OBJ" -j"$JOBS" \
+	if ! nice -n 10 make -C "$src" O="$OBJ" -j"$JOBS" \
 		>"$WORK/build.log" 2>&1; then
 		tail -n 40 "$WORK/build.log" >&2
 		die "build failed"
