@@ -524,7 +524,4 @@ void dump_sregs(const struct xvcpu_sregs *s);
 void dump_regs(const struct xvcpu_regs *r);
 void dump_events(const struct xvcpu_events *ev);
 
-/* kmsg.c: the kernel log */
-int fz_kmsg_scan(unsigned long long after, unsigned long long *last);
-
 #endif /* XVCPU_FUZZ_H */

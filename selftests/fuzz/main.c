@@ -52,7 +52,8 @@
  * Files: model.c (the module's rules, some linked from kmod/), predict.c
  * (expected answers), gen.c and program.c (arguments, guests), ioctl.c,
  * mem.c, guests.c, lifetime.c (the operations), run.c and runner.c
- * (running guests), objects.c, setup.c, util.c, kmsg.c.
+ * (running guests), objects.c, setup.c, util.c; the kernel-log judge is
+ * lib/kmsg.c's, shared with every test.
  */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -240,7 +241,7 @@ static unsigned long run_seed(struct __test_metadata *_metadata,
 	if (!have_stats)
 		ksft_print_msg("no module counters (%s): not checked\n",
 			       strerror(-r));
-	fz_kmsg_scan(XVT_KMSG_ALL, &kmsg_seq);
+	xvt_kmsg_scan(XVT_KMSG_ALL, &kmsg_seq);
 
 	r = fz_init(threads);
 	EXPECT_EQ(0, r) TH_LOG("setup: %s", strerror(-r));
@@ -286,7 +287,7 @@ static unsigned long run_seed(struct __test_metadata *_metadata,
 				       now.vms, now.vcpus, now.pages,
 				       base.vms, base.vcpus, base.pages);
 	}
-	r = fz_kmsg_scan(kmsg_seq, &last);
+	r = xvt_kmsg_scan(kmsg_seq, &last);
 	EXPECT_EQ(0, r);
 	if (r && !nr_failures)
 		first_fail_op = cur_op;
