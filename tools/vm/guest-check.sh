@@ -58,8 +58,7 @@ extra=0
 [ -w "$KMEMLEAK" ] && extra=$((extra + 1))
 [ -r "$LOCKDEP" ] && extra=$((extra + 1))
 
-# Guest seconds since boot (the guest clock counts emulated instructions:
-# in Bochs about 50 host seconds each).
+# Guest seconds since boot.
 uptime_s() {
 	read -r up _ </proc/uptime 2>/dev/null && echo "${up%%.*}"
 }
@@ -179,6 +178,13 @@ if [ -w "$KMEMLEAK" ]; then
 	check_found=${check% *} check_want=${check#* }
 	echo "# kmemleak: filter self-check: $check_found of $check_want" \
 		"synthetic xvcpu suspects found"
+	# The wait is most of the step's cost in Bochs: on the skylake model
+	# the kernel takes its TSC for 3500 MHz (CPUID) while Bochs advances
+	# it by 50 M per emulated second, so a guest second is 70 emulated
+	# ones, and with both CPUs halted they pass at what the host spares
+	# (a 2 s sleep had not ended after 290 host seconds on a loaded
+	# host).  A busy wait is slower still.  The scan itself walks memory
+	# in proportion to the machine's RAM (debug-kernel.config).
 	echo "# kmemleak: waiting $KMEMLEAK_WAIT s of guest time (objects" \
 		"younger than 5 s are not reported)"
 	sleep "$KMEMLEAK_WAIT"
