@@ -325,6 +325,8 @@ INSN(vmcall,	"mov $0x4242, %eax",	"vmcall",		HYPERCALL(0x4242));
 INSN(rdmsr_efer,	MSR(0xc0000080),	"rdmsr", NATIVE_RAX(0x500));
 INSN(rdmsr_apic_base,	MSR(0x1b),		"rdmsr", NATIVE_RAX(0xfee00900));
 INSN(rdmsr_tsc,		MSR(0x10),		"rdmsr", NATIVE);
+/* the guest's own TSC (its vCPU's offset), never the host's */
+INSN(wrmsr_tsc,		WRMSR(0x10, 0, 0),	"wrmsr", NATIVE);
 INSN(wrmsr_star,	WRMSR(0xc0000081, 0, 0),	"wrmsr", NATIVE);
 INSN(wrmsr_lstar,	WRMSR(0xc0000082, 0, 0),	"wrmsr", NATIVE);
 INSN(wrmsr_sysenter_eip, WRMSR(0x176, 0, 0),	"wrmsr", NATIVE);
@@ -349,7 +351,6 @@ INSN(wrmsr_vmx_basic,	WRMSR(0x480, 0, 0),	"wrmsr", SHUTDOWN);
 INSN(rdmsr_feature_control, MSR(0x3a),		"rdmsr", SHUTDOWN);
 INSN(wrmsr_feature_control, WRMSR(0x3a, 0, 0),	"wrmsr", SHUTDOWN);
 INSN(wrmsr_debugctl,	WRMSR(0x1d9, 0, 1),	"wrmsr", SHUTDOWN);
-INSN(wrmsr_tsc,		WRMSR(0x10, 0, 0),	"wrmsr", SHUTDOWN);
 INSN(wrmsr_spec_ctrl,	WRMSR(0x48, 0, 1),	"wrmsr", SHUTDOWN);
 INSN(wrmsr_apic_base,	WRMSR(0x1b, 0, 0),	"wrmsr", SHUTDOWN);
 INSN(wrmsr_x2apic_icr_init, WRMSR(0x830, 0, 0x4500), "wrmsr", SHUTDOWN);
