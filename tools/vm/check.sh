@@ -12,7 +12,7 @@
 #
 # Skips: each run's skipped test cases (and whole binaries) must be exactly
 # those of its list, tools/vm/skips/<cpu>-<series> (series: "6.1", "6.12",
-# from the kernel release).  Any other skip is a failure, and so is a listed
+# "6.12-debug", from the kernel release).  Any other skip is a failure, and so is a listed
 # skip that did not happen: a test that silently stops running, or a run in
 # which everything skips, cannot pass.
 #
@@ -32,11 +32,13 @@ read -r -a cpu_models <<<"${XVCPU_CPU_MODELS:-skylake xsave tigerlake}"
 mkdir -p "$LOGS"
 mapfile -t kernels < <("$VM/kernels.sh" list)
 
-# series KVER: "6.1", "6.12", ... of a release string.
+# series KVER: "6.1", "6.12", ... of a release string ("6.12-debug" for
+# the debug kernel of "make check-debug").
 series() {
-	local IFS=.
+	local IFS=. debug=
+	[[ $1 == *-debug ]] && debug=-debug
 	read -r major minor _ <<<"$1"
-	echo "$major.${minor%%[!0-9]*}"
+	echo "$major.${minor%%[!0-9]*}$debug"
 }
 
 # run NAME KVER MACHINE CPU SCRIPT TIMEOUT: one boot, output in
