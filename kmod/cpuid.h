@@ -101,7 +101,8 @@ u64 cpuid_xcr0_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
  * mode has are always allowed: VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE,
  * OSFXSR, OSXMMEXCPT.  Never allowed, whatever the table says, since
  * xvcpu does not switch their state (or the guest has no such feature):
- * VMXE, SMXE, Key Locker, PKE, CET, PKS, UINTR, LAM_SUP, FRED.
+ * VMXE, SMXE, Key Locker (its LOADIWKEY would run on the host's key), PKE,
+ * CET, PKS, UINTR, LAM_SUP, FRED.
  */
 #define CPUID_CR4_ALWAYS	(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2) | \
 				 BIT_ULL(3) | BIT_ULL(4) | BIT_ULL(5) | \

@@ -322,8 +322,12 @@ int vmcs_check_sregs(const struct xvcpu_sregs *sregs)
 		return -EINVAL;
 	if (sregs->cr0 & ~CR0_KNOWN)
 		return -EINVAL;
-	/* CR4.VMXE is the host's; other bits must exist in VMX operation */
-	if (sregs->cr4 & (CR4_GUEST_RESERVED | ~vmx_caps.cr4_fixed1))
+	/*
+	 * CR4 bits must exist in VMX operation; the vCPU's CPUID narrows
+	 * them further, and VMXE, SMXE and Key Locker are never the
+	 * guest's (cpuid_cr4_allowed(), checked by xvcpu_vcpu_set_sregs())
+	 */
+	if (sregs->cr4 & ~vmx_caps.cr4_fixed1)
 		return -EINVAL;
 	if (sregs->efer & ~EFER_KNOWN)
 		return -EINVAL;

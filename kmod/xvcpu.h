@@ -32,13 +32,6 @@
  */
 __printf(2, 3) int xvcpu_refuse(int err, const char *fmt, ...);
 
-/*
- * CR4 bits of features the guest's CPUID never has, so they are reserved
- * for it (#GP on MOV to CR4): VMX, SMX, and Key Locker (bit 19), whose
- * LOADIWKEY would otherwise run natively on the host's key.
- */
-#define CR4_GUEST_RESERVED	(X86_CR4_VMXE | X86_CR4_SMXE | BIT(19))
-
 /* ---- module-wide (main.c, vmx.c) ---- */
 
 extern struct vmx_caps vmx_caps;
