@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * EPT page tables: building, tearing down and walking the 4-level
- * structure of SDM Vol. 3C 29.3.2 (Tables 29-1 to 29-6).
+ * structure of SDM Vol. 3C, chapter "VMX Support for Address
+ * Translation", section "EPT Translation Mechanism".
  */
 #include "ept.h"
 #include "../include/xvcpu/vmx.h"
@@ -19,7 +20,11 @@ static u64 ept_page_size(int level)
 	return 1ULL << (12 + 9 * (level - 1));
 }
 
-/* A non-leaf entry is present if any of R/W/X is set (29.3.2). */
+/*
+ * An entry is present if any of R/W/X is set ("EPT Translation
+ * Mechanism"; bit 10 would count too with mode-based execute control,
+ * which xvcpu does not enable).
+ */
 static bool ept_present(u64 entry)
 {
 	return entry & EPT_RWX;
@@ -118,7 +123,7 @@ int ept_map_page(struct ept *ept, u64 gpa, u64 hpa, int level, u64 prot)
 		return -EEXIST;
 	/*
 	 * Guest memory is ordinary RAM: write-back, ignoring the guest PAT
-	 * (29.3.7 "EPT and Memory Typing").
+	 * (same chapter, section "EPT and Memory Typing").
 	 */
 	WRITE_ONCE(*e, hpa | prot | EPT_MEMTYPE_WB | EPT_IGNORE_PAT |
 		   (level == EPT_LEVEL_2M ? EPT_LARGE_PAGE : 0));
@@ -150,23 +155,84 @@ static u64 *ept_leaf(const struct ept *ept, u64 gpa, int *level)
 	return NULL;
 }
 
-unsigned long ept_unmap_range(struct ept *ept, u64 gpa, u64 size)
+static bool ept_table_empty(const u64 *table)
 {
-	u64 end = gpa + size;
+	unsigned int i;
+
+	for (i = 0; i < EPT_ENTRIES; i++)
+		if (ept_present(table[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Clear the leaves of [@gpa, @end) in @table at @level, and unlink the
+ * tables below it that this leaves empty onto @retired.  Returns the
+ * number of leaves cleared.
+ */
+static unsigned long ept_unmap_level(struct ept *ept, u64 *table, int level,
+				     u64 gpa, u64 end,
+				     struct ept_retired *retired)
+{
+	u64 size = ept_page_size(level);
 	unsigned long n = 0;
+	u64 next;
 
-	while (gpa < end) {
-		int level = EPT_LEVEL_4K;
-		u64 *e = ept_leaf(ept, gpa, &level);
+	for (; gpa < end; gpa = next) {
+		u64 *e = &table[ept_index(gpa, level)];
+		u64 pa = *e & EPT_ADDR_MASK;
+		u64 *child;
 
-		if (e) {
+		next = (gpa & ~(size - 1)) + size;
+		if (next > end)
+			next = end;
+		if (!ept_present(*e))
+			continue;
+		if (level == EPT_LEVEL_4K || (*e & EPT_LARGE_PAGE)) {
 			WRITE_ONCE(*e, 0);
 			n++;
+			continue;
 		}
-		/* Step past the leaf, or past the range nothing maps */
-		gpa = (gpa & ~(ept_page_size(level) - 1)) + ept_page_size(level);
+		child = ept->ops->va(ept->ctx, pa);
+		n += ept_unmap_level(ept, child, level - 1, gpa, next, retired);
+		/*
+		 * Checked also where the range covers only part of the
+		 * child: the rest may hold nothing either (a table a failed
+		 * ept_map_page() left empty goes too).
+		 */
+		if (!ept_table_empty(child))
+			continue;
+		WRITE_ONCE(*e, 0);
+		/* A physical address: not present, whoever still walks it */
+		WRITE_ONCE(child[0], retired->first_pa);
+		retired->first_pa = pa;
+		retired->nr++;
 	}
 	return n;
+}
+
+unsigned long ept_unmap_range(struct ept *ept, u64 gpa, u64 size,
+			      struct ept_retired *retired)
+{
+	u64 end = gpa + size;
+
+	if (end < gpa || end > EPT_GPA_LIMIT)
+		end = EPT_GPA_LIMIT;
+	return ept_unmap_level(ept, ept->root, 4, gpa, end, retired);
+}
+
+void ept_free_retired(struct ept *ept, struct ept_retired *retired)
+{
+	u64 pa = retired->first_pa;
+
+	for (; retired->nr; retired->nr--) {
+		u64 *table = ept->ops->va(ept->ctx, pa);
+
+		pa = table[0];
+		ept->ops->free(ept->ctx, table);
+		ept->nr_tables--;
+	}
+	retired->first_pa = 0;
 }
 
 u64 ept_lookup(const struct ept *ept, u64 gpa, int *level)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * EPT page tables (SDM Vol. 3C 29.3): 4 levels, 4 KiB and 2 MiB leaves.
- * The tables know nothing of VMs or vCPUs; their pages come from an
- * allocator the caller provides (kernel pages in the module, a fake
- * allocator in the unit tests).
+ * EPT page tables (SDM Vol. 3C, chapter "VMX Support for Address
+ * Translation", section "The Extended Page Table Mechanism (EPT)"):
+ * 4 levels, 4 KiB and 2 MiB leaves.  The tables know nothing of VMs or
+ * vCPUs; their pages come from an allocator the caller provides (kernel
+ * pages in the module, a fake allocator in the unit tests).
  */
 #ifndef XVCPU_EPT_H
 #define XVCPU_EPT_H
@@ -30,11 +31,34 @@ struct ept {
 	void *ctx;
 	u64 *root;		/* the PML4 */
 	u64 root_pa;
-	unsigned long nr_tables;	/* table pages held, root included */
+	/* Table pages held, root and retired ones not yet freed included */
+	unsigned long nr_tables;
+};
+
+/*
+ * Table pages that ept_unmap_range() unlinked because the unmap left
+ * them empty, not freed yet.  Processors may have cached the entries
+ * that pointed to them and may go on walking them until an INVEPT has
+ * completed on every CPU (SDM Vol. 3C, chapter "VMX Support for Address
+ * Translation", sections "Caching Translation Information" and
+ * "Invalidating Cached Translation Information"): only then may the
+ * caller give them back with ept_free_retired().
+ *
+ * The pages are chained through their first entry, which holds the
+ * physical address of the next one.  That value is 4 KiB aligned, so its
+ * bits 2:0 (and 10) are clear: to a processor still walking the page it
+ * reads as not present, as every other entry of the page does.
+ */
+struct ept_retired {
+	u64 first_pa;		/* the most recently retired page */
+	unsigned long nr;
 };
 
 int ept_init(struct ept *ept, const struct ept_table_ops *ops, void *ctx);
-/* Frees every table page; leaves are not the tables' to free. */
+/*
+ * Frees every table page reachable from the root (retired ones are the
+ * caller's: ept_free_retired()); leaves are not the tables' to free.
+ */
 void ept_destroy(struct ept *ept);
 
 /*
@@ -46,15 +70,26 @@ void ept_destroy(struct ept *ept);
 int ept_map_page(struct ept *ept, u64 gpa, u64 hpa, int level, u64 prot);
 
 /*
- * Clear every leaf in [@gpa, @gpa + @size); the caller flushes the TLBs
- * (INVEPT) afterwards.  Returns the number of leaves cleared.
+ * Clear every leaf in [@gpa, @gpa + @size) (a 2 MiB leaf goes whole if
+ * the range touches it), and unlink every table below the root that is
+ * left with no present entry, adding it to @retired (which starts as
+ * {}).  The caller then invalidates cached translations (INVEPT on every
+ * CPU) and only after that calls ept_free_retired().  Returns the number
+ * of leaves cleared.
  */
-unsigned long ept_unmap_range(struct ept *ept, u64 gpa, u64 size);
+unsigned long ept_unmap_range(struct ept *ept, u64 gpa, u64 size,
+			      struct ept_retired *retired);
+
+/* Free the pages of @retired, and empty it.  See struct ept_retired. */
+void ept_free_retired(struct ept *ept, struct ept_retired *retired);
 
 /* The leaf entry mapping @gpa (0 if none) and its level in *@level. */
 u64 ept_lookup(const struct ept *ept, u64 gpa, int *level);
 
-/* The EPT pointer for the VMCS (SDM Vol. 3C 25.6.11, Table 25-9). */
+/*
+ * The EPT pointer for the VMCS (SDM Vol. 3C, chapter "Virtual Machine
+ * Control Structures", section "Extended-Page-Table Pointer (EPTP)").
+ */
 u64 ept_pointer(const struct ept *ept);
 
 #endif /* XVCPU_EPT_H */

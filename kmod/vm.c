@@ -302,8 +302,15 @@ static bool vm_overlaps(struct xvcpu_vm *vm, u64 gpa, u64 size)
 	return false;
 }
 
+/*
+ * vm->lock held, as by every path that changes EPT (xvcpu_vm_populate()
+ * for other slots included), so the tables cannot change under the
+ * unmap; vCPUs still running on other CPUs are what the INVEPT is for.
+ */
 static int vm_delete_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot)
 {
+	struct ept_retired retired = {};
+
 	if (!slot->used)
 		return xvcpu_refuse(-ENOENT, "memory slot %ld is not in use",
 				    (long)(slot - vm->slots));
@@ -313,9 +320,17 @@ static int vm_delete_slot(struct xvcpu_vm *vm, struct xvcpu_slot *slot)
 	if (atomic_read(&slot->mmaps))
 		return xvcpu_refuse(-EBUSY, "memory slot %ld is still mmapped; munmap it first",
 				    (long)(slot - vm->slots));
-	ept_unmap_range(&vm->ept, slot->gpa, slot->size);
-	/* Running vCPUs take the IPI as an exit and flush before re-entry */
+	ept_unmap_range(&vm->ept, slot->gpa, slot->size, &retired);
+	/*
+	 * Running vCPUs take the IPI as an exit and flush before re-entry.
+	 * Until every CPU has, they may still reach the slot's pages and
+	 * walk the table pages the unmap emptied through cached entries
+	 * (SDM Vol. 3C, chapter "VMX Support for Address Translation",
+	 * section "Guidelines for Use of the INVEPT Instruction"): both go
+	 * back to the allocator only now.
+	 */
 	vmx_invept_all_cpus(vm->eptp);
+	ept_free_retired(&vm->ept, &retired);
 	vm_free_slot_pages(slot);
 	vm->mem_bytes -= slot->size;
 	memset(slot, 0, sizeof(*slot));
