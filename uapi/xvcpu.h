@@ -90,13 +90,19 @@ struct xvcpu_cpuid {
 
 /*
  * Create, or (memory_size == 0) delete, the memory region in @slot.
- * The kernel allocates zeroed backing pages and maps them in EPT at
- * guest_phys_addr; userspace reaches them with mmap() on the VM fd at
- * the returned mmap_offset (always XVCPU_MMAP_SLOT_OFFSET(slot)).
- * guest_phys_addr and memory_size must be 4 KiB aligned, regions may not
- * overlap, and an existing slot must be deleted before it is re-created.
- * Deleting a slot whose memory is still mmap()ed by userspace fails with
- * -EBUSY.
+ * Nothing is allocated up front: each page is allocated, zeroed, when it
+ * is first touched, by the guest (and then mapped in EPT at its
+ * guest-physical address, as a 2 MiB page where a whole aligned 2 MiB
+ * block is still untouched) or through the VMM's mapping.  Userspace
+ * reaches the memory with mmap(MAP_SHARED) of the VM fd at the returned
+ * mmap_offset (always XVCPU_MMAP_SLOT_OFFSET(slot)) plus an offset inside
+ * the slot; a read-only slot may be mapped writable, which is how the VMM
+ * fills it.  guest_phys_addr and memory_size must be 4 KiB aligned, the
+ * region must end at or below 2^48 and not overlap another, and an
+ * existing slot must be deleted before it is re-created.  The sizes of a
+ * VM's slots, not the pages touched, add up against the max_memory_mb
+ * module parameter (-E2BIG).  Deleting a slot whose memory is still
+ * mmap()ed by userspace fails with -EBUSY.  See xvcpu(4).
  */
 struct xvcpu_memory_region {
 	__u32 slot;
