@@ -49,6 +49,20 @@ unit:
 run: module tools
 	$(TOP)/tools/vm/run.sh
 
+# Your own program in the emulated-VMX machine with xvcpu loaded; its
+# output streams back, a non-zero exit status is make's "Error N"
+# (tools/vm/vm-run.sh exits with it; tools/vm/README.md).  PROG: a
+# program, or a directory copied in whole with RUN naming the program in
+# it; ARGS: its arguments; KERNEL: 6.12 (default) or 6.1; CPU: skylake
+# (default), xsave, tigerlake.
+#   make vm PROG=./myvmm ARGS="--mem 64M guest.bin"
+#   make vm PROG=./mydir RUN=myvmm ARGS="..."
+.PHONY: vm
+$(if $(filter vm,$(MAKECMDGOALS)),$(if $(PROG),,$(error make vm needs PROG=program or PROG=dir RUN=program)))
+vm: module
+	$(TOP)/tools/vm/vm-run.sh $(if $(KERNEL),--kernel $(KERNEL)) \
+		$(if $(CPU),--cpu $(CPU)) -- $(PROG) $(RUN) $(ARGS)
+
 check: unit module tools
 	$(TOP)/tools/vm/check.sh
 
