@@ -63,6 +63,16 @@ vm: module
 	$(TOP)/tools/vm/vm-run.sh $(if $(KERNEL),--kernel $(KERNEL)) \
 		$(if $(CPU),--cpu $(CPU)) -- $(PROG) $(RUN) $(ARGS)
 
+# The man pages of man/: no groff warning, and no mandoc lint message
+# where mandoc is installed (apt-get install mandoc).  Under a second.
+.PHONY: man-lint
+man-lint:
+	@out=$$(for f in $(TOP)/man/*.[1-9]; do \
+		groff -man -Tutf8 -ww -z "$$f" 2>&1; \
+		if command -v mandoc >/dev/null; then \
+			mandoc -T lint -W all "$$f" 2>&1; fi; \
+	done); if [ -n "$$out" ]; then echo "$$out" >&2; exit 1; fi
+
 check: unit module tools
 	$(TOP)/tools/vm/check.sh
 
