@@ -12,8 +12,11 @@
 #   make lint       checkpatch --strict and sparse over the module
 #   make bench      xvcpu against KVM on the same guest loops, in one machine
 #   make deps       install packages and fetch the Debian kernels (done by run/check)
+#   make install    the module, udev rule, libxvcpu, headers, xvcpu-run, man
+#                   pages (DESTDIR, PREFIX=/usr/local, KVER; tools/pkg/install.mk)
+#   make uninstall  remove what make install put
 #
-# Build products go to build/; nothing outside it is written.
+# Build products go to build/; only make install writes outside it.
 
 SHELL		:= /bin/bash
 TOP		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -101,3 +104,6 @@ clean:
 	rm -rf $(BUILD)
 	$(MAKE) -C $(TOP)/tools clean
 	$(MAKE) -C $(TOP)/selftests clean
+
+# make install, make uninstall
+include $(TOP)/tools/pkg/install.mk
