@@ -15,6 +15,7 @@
 #   make install    the module, udev rule, libxvcpu, headers, xvcpu-run, man
 #                   pages (DESTDIR, PREFIX=/usr/local, KVER; tools/pkg/install.mk)
 #   make uninstall  remove what make install put
+#   make check-pkg  build, install and purge the Debian packages in a chroot
 #
 # Build products go to build/; only make install writes outside it.
 
@@ -105,5 +106,5 @@ clean:
 	$(MAKE) -C $(TOP)/tools clean
 	$(MAKE) -C $(TOP)/selftests clean
 
-# make install, make uninstall
+# make install, make uninstall, make check-pkg
 include $(TOP)/tools/pkg/install.mk

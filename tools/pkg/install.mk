@@ -13,6 +13,8 @@
 #   make uninstall          (and uninstall-module, -udev, -user) remove
 #                           what the same install put, with the same
 #                           variables
+#   make check-pkg          build the Debian packages in a bookworm chroot,
+#                           install, check and purge them (tools/pkg/test-deb.sh)
 #
 # Variables (defaults): DESTDIR, PREFIX (/usr/local), BINDIR, LIBDIR,
 # INCLUDEDIR, MANDIR, PKGCONFIGDIR (under PREFIX), UDEVRULESDIR
@@ -44,7 +46,7 @@ INSTALL_HEADERS	:= $(TOP)/uapi/xvcpu.h $(TOP)/include/xvcpu/vmx.h \
 INSTALL_MAN	:= $(wildcard $(TOP)/man/*.1 $(TOP)/man/*.3 $(TOP)/man/*.4)
 
 .PHONY: install install-module install-udev install-user
-.PHONY: uninstall uninstall-module uninstall-udev uninstall-user
+.PHONY: uninstall uninstall-module uninstall-udev uninstall-user check-pkg
 
 install: install-module install-udev install-user
 uninstall: uninstall-module uninstall-udev uninstall-user
@@ -102,3 +104,6 @@ uninstall-user:
 	rm -f $(foreach f,$(INSTALL_MAN),\
 		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(f)))/$(notdir $(f)))
 	$(if $(DESTDIR),,$(LDCONFIG))
+
+check-pkg:
+	$(TOP)/tools/pkg/test-deb.sh
