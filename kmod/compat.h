@@ -30,4 +30,21 @@ static inline void xvcpu_vma_set_flags(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * The emergency virtualization-off callback (vmx.c): the kernel calls it
+ * on every CPU before kdump, on an emergency restart and when it stops
+ * the CPUs for a reboot.  Both supported kernels have the same interface,
+ * cpu_emergency_register_virt_callback() with one slot (6.1 since the
+ * 6.1.149 stable update; earlier 6.1 kernels had the crash-only pointer
+ * crash_vmclear_loaded_vmcss and turned VMX off themselves, and are not
+ * supported).  What differs is when KVM takes the slot: kvm_intel as it
+ * loads on 6.1; kvm.ko on 6.12 when it turns virtualization on (as
+ * kvm_intel loads, or at the first VM with enable_virt_at_load=0).  Both
+ * happen only while kvm.ko is loaded, which vmx.c tells by its module
+ * name and by one of its exported symbols, the same on both kernels.
+ */
+#include <asm/reboot.h>
+#define XVCPU_KVM_MODULE	"kvm"
+#define XVCPU_KVM_SYMBOL	"kvm_rebooting"
+
 #endif /* XVCPU_COMPAT_H */

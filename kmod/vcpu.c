@@ -505,12 +505,22 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		/* The system is going down: VMX is or soon will be off (vmx.c) */
+		if (vmx_going_down()) {
+			r = xvcpu_refuse(-ESHUTDOWN,
+					 "vCPU %u: no guest entry: the system is going down",
+					 vcpu->id);
+			break;
+		}
 
 		preempt_disable();
 		vmcs_load(vcpu);
 		xvcpu_complete_pending(vcpu);
 		r = vcpu_enter_guest(vcpu);
-		if (r == -EIO)
+		/* VMX went off under the entry: its fault made it fail */
+		if (r == -EIO && vmx_going_down())
+			r = -ESHUTDOWN;
+		else if (r == -EIO)
 			r = vcpu_entry_failed(vcpu);
 		else if (r >= 0)
 			r = xvcpu_handle_exit(vcpu, r);

@@ -7,7 +7,9 @@
  * A VMCS is current only on the CPU its vCPU's thread runs on, and only
  * inside an ioctl: it is cleared when the thread is scheduled out and when
  * the ioctl returns.  So no VMCS is ever active on a CPU going offline or
- * when VMX is turned off, and no cross-CPU VMCLEAR is needed.
+ * when the module turns VMX off, and no cross-CPU VMCLEAR is needed.  Only
+ * when the system goes down is VMX turned off under a running vCPU: each
+ * CPU then clears its own current VMCS first (vmx.c keeps track of it).
  */
 #define pr_fmt(fmt) "xvcpu: " fmt
 
@@ -30,22 +32,6 @@ void vmcs_write_failed(unsigned long field, unsigned long value)
 {
 	pr_warn_ratelimited("VMWRITE of field %#lx = %#lx failed (VM-instruction error %lu)\n",
 			    field, value, vmcs_read(VMCS_VM_INSTRUCTION_ERROR));
-}
-
-static void vmx_vmptrld(u64 pa)
-{
-	bool failed;
-
-	asm volatile("vmptrld %1" : "=@ccbe" (failed) : "m" (pa) : "memory");
-	WARN_ONCE(failed, "xvcpu: VMPTRLD %#llx failed\n", pa);
-}
-
-static void vmx_vmclear(u64 pa)
-{
-	bool failed;
-
-	asm volatile("vmclear %1" : "=@ccbe" (failed) : "m" (pa) : "memory");
-	WARN_ONCE(failed, "xvcpu: VMCLEAR %#llx failed\n", pa);
 }
 
 /*

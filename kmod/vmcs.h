@@ -7,17 +7,48 @@
 #ifndef XVCPU_VMCS_H
 #define XVCPU_VMCS_H
 
+#include <linux/compiler.h>
+#include <linux/instrumentation.h>
 #include <linux/types.h>
 #include <linux/printk.h>
+#include <asm/asm.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include "../include/xvcpu/vmx.h"
 
+/*
+ * Every VMX instruction has an exception-table entry: outside VMX
+ * operation it raises #UD (SDM Vol. 3C, chapter "VMX Instruction
+ * Reference", each instruction's operation), which is what happens when
+ * the system goes down and VMX is turned off under a vCPU still running on
+ * another CPU (vmx.c).  The fixup resumes after the instruction with a
+ * fault flag still set, which the instruction's success path clears with
+ * a MOV (it keeps the flags that report VMfail).  A faulting read returns
+ * 0, a write or VM entry fails, and vmx_insn_fault() says so only if VMX
+ * was not meant to be off.
+ */
+void __cold vmx_insn_fault(const char *insn);
+
+/* The system is going down: no guest entry from now on (vmx.c) */
+bool vmx_going_down(void);
+
 static __always_inline unsigned long vmcs_read(unsigned long field)
 {
 	unsigned long value;
+	int fault = 1;
 
-	asm volatile("vmread %1, %0" : "=rm" (value) : "r" (field) : "cc");
+	asm volatile("1: vmread %[field], %[value]\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [value] "=r" (value), [fault] "+r" (fault)
+		     : [field] "r" (field) : "cc");
+	if (unlikely(fault)) {
+		instrumentation_begin();
+		vmx_insn_fault("VMREAD");
+		instrumentation_end();
+		return 0;
+	}
 	return value;
 }
 
@@ -26,12 +57,24 @@ void vmcs_write_failed(unsigned long field, unsigned long value);
 static __always_inline void vmcs_write(unsigned long field, unsigned long value)
 {
 	bool failed;
+	int fault = 1;
 
 	/* VMfailInvalid sets CF, VMfailValid sets ZF (31.2) */
-	asm volatile("vmwrite %2, %1" : "=@ccbe" (failed)
-		     : "r" (field), "rm" (value) : "cc");
-	if (unlikely(failed))
+	asm volatile("1: vmwrite %[value], %[field]\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "=@ccbe" (failed), [fault] "+r" (fault)
+		     : [field] "r" (field), [value] "rm" (value) : "cc");
+	if (unlikely(fault)) {
+		instrumentation_begin();
+		vmx_insn_fault("VMWRITE");
+		instrumentation_end();
+	} else if (unlikely(failed)) {
+		instrumentation_begin();
 		vmcs_write_failed(field, value);
+		instrumentation_end();
+	}
 }
 
 static inline void vmcs_set_bits(unsigned long field, unsigned long bits)
@@ -60,5 +103,12 @@ static inline bool vmcs_guest_single_step_due(void)
 	return (vmcs_read(VMCS_GUEST_RFLAGS) & X86_EFLAGS_TF) &&
 	       !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF);
 }
+
+/*
+ * VMPTRLD and VMCLEAR (vmx.c), which also keep track of the VMCS current
+ * on this CPU, for turning VMX off under a running vCPU.
+ */
+void vmx_vmptrld(u64 pa);
+void vmx_vmclear(u64 pa);
 
 #endif /* XVCPU_VMCS_H */

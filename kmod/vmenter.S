@@ -51,6 +51,7 @@ SYM_FUNC_START(xvcpu_vmenter)
 
 	/* The exit returns on this very stack */
 	mov	$VMCS_HOST_RSP, %eax
+.Lvmwrite_rsp:
 	vmwrite	%rsp, %rax
 	jbe	.Lfail
 
@@ -75,11 +76,16 @@ SYM_FUNC_START(xvcpu_vmenter)
 
 	UNWIND_HINT_SAVE
 	jnz	.Lresume
+.Lvmlaunch:
 	vmlaunch
 	jmp	.Lfail
 .Lresume:
 	vmresume
 	jmp	.Lfail
+	/* VMX turned off under the entry (the system going down): #UD, failed */
+	_ASM_EXTABLE(.Lvmwrite_rsp, .Lfail)
+	_ASM_EXTABLE(.Lvmlaunch, .Lfail)
+	_ASM_EXTABLE(.Lresume, .Lfail)
 
 /* HOST_RIP: the processor lands here on every VM exit. */
 SYM_INNER_LABEL(xvcpu_vmexit, SYM_L_GLOBAL)

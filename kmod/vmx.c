@@ -1,24 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-CPU VMX: the capability probe, VMXON/VMXOFF on every CPU through
- * the CPU hotplug framework, VMXOFF on reboot, INVEPT and VPIDs.
+ * the CPU hotplug framework, VMXOFF when the system goes down (reboot,
+ * power-off, and the kernel's emergency paths: kdump, SysRq-B), INVEPT
+ * and VPIDs.
  */
 #define pr_fmt(fmt) "xvcpu: " fmt
 
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/delay.h>
 #include <linux/idr.h>
+#include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
 #include <linux/smp.h>
+#include <asm/asm.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
+#include <asm/reboot.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 
+#include "compat.h"
 #include "xvcpu.h"
+#include "vmcs.h"
 
 struct vmx_caps vmx_caps;
 static struct vmx_msrs boot_msrs;
@@ -27,6 +37,35 @@ static DEFINE_PER_CPU(struct page *, vmxon_region);
 static DEFINE_PER_CPU(bool, vmx_on);
 static int vmx_hp_state = -1;
 static DEFINE_IDA(vpid_ida);
+
+/*
+ * Set when the system goes down (vmx_reboot(), vmx_emergency_off()) and
+ * never cleared: no guest entry from then on, and a VMX instruction that
+ * faults because VMX went off under it is expected.
+ */
+static bool going_down;
+
+/*
+ * The physical address of the VMCS current on each CPU, or 0: set before
+ * VMPTRLD and cleared after VMCLEAR, so that whenever a VMCS is current
+ * (or about to be) this names it, for vmx_clear_current().
+ */
+static DEFINE_PER_CPU(u64, current_vmcs_pa);
+
+/* How long vmx_reboot() lets running vCPUs leave their guests */
+#define REBOOT_WAIT_MS	100
+
+bool vmx_going_down(void)
+{
+	return READ_ONCE(going_down);
+}
+
+void __cold vmx_insn_fault(const char *insn)
+{
+	WARN_ONCE(!READ_ONCE(going_down),
+		  "xvcpu: %s faulted on CPU%d: VMX is off\n", insn,
+		  raw_smp_processor_id());
+}
 
 #define CPUID1_ECX_VMX	BIT(5)
 
@@ -61,19 +100,96 @@ static void vmx_read_msrs(struct vmx_msrs *m)
 /*
  * VMXON (SDM Vol. 3C 31.3).  Its #GP conditions (CR0/CR4 fixed bits,
  * IA32_FEATURE_CONTROL) are checked before it runs; what is left is
- * VMfailInvalid, reported in CF.
+ * VMfailInvalid, reported in CF, or a #UD if the kernel's emergency
+ * callback cleared CR4.VMXE in between.
  */
 static int vmx_vmxon(u64 pa)
 {
 	bool failed;
+	int fault = 1;
 
-	asm volatile("vmxon %1" : "=@ccbe" (failed) : "m" (pa) : "memory");
-	return failed ? -EIO : 0;
+	/* A fault flag as in vmcs_read() (vmcs.h) */
+	asm volatile("1: vmxon %[pa]\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "=@ccbe" (failed), [fault] "+r" (fault)
+		     : [pa] "m" (pa) : "cc", "memory");
+	return fault || failed ? -EIO : 0;
 }
 
+/* VMXOFF and CR4.VMXE off; also in NMI context (vmx_emergency_off()) */
 static void vmx_vmxoff(void)
 {
-	asm volatile("vmxoff" : : : "memory", "cc");
+	int fault = 1;
+
+	asm volatile("1: vmxoff\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [fault] "+r" (fault) : : "cc", "memory");
+	cr4_clear_bits(X86_CR4_VMXE);
+	if (fault)
+		vmx_insn_fault("VMXOFF");
+}
+
+/* A fault flag as in vmcs_read(); VMfail in CF or ZF (SDM Vol. 3C 31.2) */
+void vmx_vmptrld(u64 pa)
+{
+	bool failed;
+	int fault = 1;
+
+	this_cpu_write(current_vmcs_pa, pa);
+	asm volatile("1: vmptrld %[pa]\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "=@ccbe" (failed), [fault] "+r" (fault)
+		     : [pa] "m" (pa) : "cc", "memory");
+	if (fault)
+		vmx_insn_fault("VMPTRLD");
+	else
+		WARN_ONCE(failed, "xvcpu: VMPTRLD %#llx failed\n", pa);
+}
+
+void vmx_vmclear(u64 pa)
+{
+	bool failed;
+	int fault = 1;
+
+	asm volatile("1: vmclear %[pa]\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "=@ccbe" (failed), [fault] "+r" (fault)
+		     : [pa] "m" (pa) : "cc", "memory");
+	if (this_cpu_read(current_vmcs_pa) == pa)
+		this_cpu_write(current_vmcs_pa, 0);
+	if (fault)
+		vmx_insn_fault("VMCLEAR");
+	else
+		WARN_ONCE(failed, "xvcpu: VMCLEAR %#llx failed\n", pa);
+}
+
+/*
+ * VMCLEAR the VMCS current on this CPU, if any, before VMX goes off under
+ * it: its data reaches memory and it is active nowhere (SDM Vol. 3C,
+ * chapter "Virtual Machine Control Structures", section "Software Use of
+ * Virtual-Machine Control Structures").  Interrupts off or in NMI context
+ * (vmx_emergency_off()): no WARN, no lock; a fault (VMX already off)
+ * skips it.
+ */
+static void vmx_clear_current(void)
+{
+	u64 pa = this_cpu_read(current_vmcs_pa);
+
+	if (!pa)
+		return;
+	asm volatile("1: vmclear %[pa]\n\t"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : : [pa] "m" (pa) : "cc", "memory");
+	this_cpu_write(current_vmcs_pa, 0);
 }
 
 /* SDM Vol. 3C 31.3 "INVEPT - Invalidate Translations Derived from EPT" */
@@ -83,9 +199,16 @@ static void vmx_invept(unsigned long type, u64 eptp)
 		u64 eptp;
 		u64 reserved;
 	} desc = { eptp, 0 };
+	int fault = 1;
 
-	asm volatile("invept %0, %1" : : "m" (desc), "r" (type)
-		     : "memory", "cc");
+	asm volatile("1: invept %[desc], %[type]\n\t"
+		     "mov $0, %k[fault]\n"
+		     "2:\n\t"
+		     _ASM_EXTABLE(1b, 2b)
+		     : [fault] "+r" (fault)
+		     : [desc] "m" (desc), [type] "r" (type) : "cc", "memory");
+	if (fault)
+		vmx_insn_fault("INVEPT");
 }
 
 void vmx_invept_local(u64 eptp)
@@ -170,14 +293,17 @@ static int vmx_cpu_enable(unsigned int cpu, struct page *region)
 	return 0;
 }
 
-/* VMXOFF on this CPU, if on.  Interrupts off or in an IPI. */
+/*
+ * VMXOFF on this CPU, if on.  Interrupts off or in an IPI.  A VMCS is
+ * current here only when the system goes down under a running vCPU.
+ */
 static void vmx_cpu_disable(void)
 {
 	if (!this_cpu_read(vmx_on))
 		return;
+	vmx_clear_current();
 	vmx_invept(VMX_INVEPT_ALL_CONTEXT, 0);
 	vmx_vmxoff();
-	cr4_clear_bits(X86_CR4_VMXE);
 	this_cpu_write(vmx_on, false);
 }
 
@@ -187,6 +313,9 @@ static int vmx_cpu_online(unsigned int cpu)
 	unsigned long flags;
 	int r;
 
+	/* A CPU coming up while the system goes down: VMX stays off */
+	if (vmx_going_down())
+		return 0;
 	if (!region) {
 		region = xvcpu_alloc_page();
 		if (!region)
@@ -214,8 +343,27 @@ static void vmx_cpu_disable_ipi(void *unused)
 	vmx_cpu_disable();
 }
 
+/*
+ * Reboot, halt or power-off, while vCPU threads may still run on other
+ * CPUs.  As KVM does: first no new guest entry (xvcpu_vcpu_run() checks
+ * vmx_going_down()); then a short wait for the vCPUs in a guest now to
+ * leave it (an exit comes with the next interrupt or the preemption
+ * timer) and clear their VMCS; then VMX off on every CPU, each CPU
+ * clearing the VMCS still current there.  A vCPU that is not out by then
+ * meets VMX off: its VMX instructions fault and fail (vmcs.h), its
+ * XVCPU_RUN returns -ESHUTDOWN.
+ */
 static int vmx_reboot(struct notifier_block *nb, unsigned long code, void *p)
 {
+	unsigned long end = jiffies + msecs_to_jiffies(REBOOT_WAIT_MS);
+	unsigned int cpu;
+
+	WRITE_ONCE(going_down, true);
+	pr_info("system going down: no more guest entries, VMX off on every CPU\n");
+	for_each_online_cpu(cpu)
+		while (READ_ONCE(per_cpu(current_vmcs_pa, cpu)) &&
+		       time_before(jiffies, end))
+			usleep_range(500, 1000);
 	on_each_cpu(vmx_cpu_disable_ipi, NULL, 1);
 	return NOTIFY_OK;
 }
@@ -223,6 +371,120 @@ static int vmx_reboot(struct notifier_block *nb, unsigned long code, void *p)
 static struct notifier_block vmx_reboot_nb = {
 	.notifier_call = vmx_reboot,
 };
+
+/*
+ * The kernel's emergency callback: a crash before kdump, an emergency
+ * restart (SysRq-B), the CPUs stopped for a reboot.  It runs on every
+ * CPU, in NMI context on all but one, where nothing may sleep or wait.
+ * VMX root operation blocks INIT (SDM Vol. 3C, chapter "Introduction to
+ * Virtual Machine Extensions", section "Restrictions on VMX Operation"),
+ * which firmware and the next kernel use to start the other CPUs: leave
+ * it, after writing back the VMCS current here.  CR4.VMXE rather than
+ * vmx_on, which is set only after VMXON succeeds.
+ */
+static void vmx_emergency_off(void)
+{
+	WRITE_ONCE(going_down, true);
+	if (!(__read_cr4() & X86_CR4_VMXE))
+		return;
+	vmx_clear_current();
+	vmx_vmxoff();
+	this_cpu_write(vmx_on, false);
+	/* Where printing is safe: on the CPU that restarts or crashes */
+	if (!in_nmi())
+		pr_info("emergency: VMX off on CPU%d\n", raw_smp_processor_id());
+}
+
+/*
+ * The kernel has one slot for that callback (compat.h), and KVM takes it
+ * without asking: a second registration, or an unregistration by another
+ * owner, is a kernel WARN.  So xvcpu holds the slot only while it holds
+ * VMX and KVM's module is not loaded, and gives it up as soon as KVM's
+ * module comes, before KVM can register; it takes it back when KVM's
+ * module is gone.  KVM and xvcpu never hold VMX at the same time, so
+ * while KVM is loaded and xvcpu holds VMX, the slot is KVM's (6.1: its
+ * callback turns off any VMX on, but VMCLEARs only KVM's own VMCSs) or
+ * empty (6.12, until KVM turns virtualization on).
+ */
+static DEFINE_MUTEX(emergency_lock);
+static bool emergency_wanted;		/* xvcpu holds VMX */
+static bool emergency_registered;
+static bool kvm_loaded;
+
+/* Register or unregister as the state says; true if that changed. */
+static bool vmx_emergency_update(void)
+{
+	bool want = emergency_wanted && !kvm_loaded;
+
+	lockdep_assert_held(&emergency_lock);
+	if (want == emergency_registered)
+		return false;
+	if (want)
+		cpu_emergency_register_virt_callback(vmx_emergency_off);
+	else
+		cpu_emergency_unregister_virt_callback(vmx_emergency_off);
+	emergency_registered = want;
+	return true;
+}
+
+static int vmx_module_event(struct notifier_block *nb, unsigned long state,
+			    void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, XVCPU_KVM_MODULE))
+		return NOTIFY_DONE;
+	mutex_lock(&emergency_lock);
+	if (state == MODULE_STATE_COMING || state == MODULE_STATE_LIVE)
+		kvm_loaded = true;
+	else if (state == MODULE_STATE_GOING)
+		kvm_loaded = false;
+	if (vmx_emergency_update())
+		pr_info("%s %s: the kernel's emergency VMX-off callback is %s\n",
+			XVCPU_KVM_MODULE, kvm_loaded ? "loads" : "is gone",
+			kvm_loaded ? "left to it" : "xvcpu's again");
+	mutex_unlock(&emergency_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block vmx_module_nb = {
+	.notifier_call = vmx_module_event,
+};
+
+/*
+ * Whether KVM's module is loaded now: one of its symbols can be taken.
+ * Not while it is still initializing, but then its LIVE event is still
+ * to come, and vmx_module_nb is registered before this is asked.
+ */
+static bool kvm_module_live(void)
+{
+	if (!__symbol_get(XVCPU_KVM_SYMBOL))
+		return false;
+	__symbol_put(XVCPU_KVM_SYMBOL);
+	return true;
+}
+
+static void vmx_emergency_init(void)
+{
+	register_module_notifier(&vmx_module_nb);
+	mutex_lock(&emergency_lock);
+	kvm_loaded = kvm_loaded || kvm_module_live();
+	if (kvm_loaded)
+		pr_info("%s is loaded: the kernel's emergency VMX-off callback is left to it\n",
+			XVCPU_KVM_MODULE);
+	emergency_wanted = true;
+	vmx_emergency_update();
+	mutex_unlock(&emergency_lock);
+}
+
+static void vmx_emergency_exit(void)
+{
+	unregister_module_notifier(&vmx_module_nb);
+	mutex_lock(&emergency_lock);
+	emergency_wanted = false;
+	vmx_emergency_update();
+	mutex_unlock(&emergency_lock);
+}
 
 static void vmx_free_regions(void)
 {
@@ -279,6 +541,7 @@ int xvcpu_vmx_init(void)
 	}
 	vmx_hp_state = r;
 	register_reboot_notifier(&vmx_reboot_nb);
+	vmx_emergency_init();
 	pr_info("VMX on %u CPUs: EPT%s%s, unrestricted guest\n",
 		num_online_cpus(), vmx_caps.ept_2mb ? " (2 MiB pages)" : "",
 		vmx_caps.vpid ? ", VPID" : "");
@@ -289,6 +552,7 @@ void xvcpu_vmx_exit(void)
 {
 	unregister_reboot_notifier(&vmx_reboot_nb);
 	cpuhp_remove_state(vmx_hp_state);
+	vmx_emergency_exit();
 	vmx_free_regions();
 	ida_destroy(&vpid_ida);
 }
