@@ -3,7 +3,9 @@
 #
 # "make check": the selftests in Bochs (emulated VMX, 2 CPUs; two machines
 # at a time) on every kernel of "kernels.sh list" and every emulated CPU of
-# XVCPU_CPU_MODELS, then the refusal test in QEMU TCG (no VMX).  Prints
+# XVCPU_CPU_MODELS, then the refusal test in QEMU TCG (no VMX), then (Bochs
+# only) the restart tests of reboot-test.sh on every kernel: "reboot -f"
+# and SysRq-B while two vCPUs spin in a guest.  Prints
 # each run's output, a summary with wall times, and last "N passed, N
 # failed, N skipped" counting the subtests of all runs: the test cases of
 # each selftest binary, the steps around them (subtests never reported
@@ -61,6 +63,17 @@ run() {
 	echo "$rc $(($(date +%s) - t0))" >"$LOGS/$name.rc"
 }
 
+# run_reboot NAME KVER HOW: one reboot-test.sh run, output and "rc seconds"
+# as run() has them.
+run_reboot() {
+	local name=$1 kver=$2 how=$3 t0 rc=0
+	t0=$(date +%s)
+	"$VM/reboot-test.sh" --kernel "$kver" --how "$how" \
+		--payload "$PAYLOAD" --log "$LOGS/$name.log" \
+		>"$LOGS/$name.out" 2>&1 || rc=$?
+	echo "$rc $(($(date +%s) - t0))" >"$LOGS/$name.rc"
+}
+
 # On a signal, stop the machines too (boot.sh kills its machine on TERM).
 stop() {
 	local j
@@ -98,6 +111,23 @@ for k in "${kernels[@]}"; do
 	runs+=("novmx-$k")
 	skiplists+=("")
 done
+# Restarts under running vCPUs: xvcpu's reboot notifier and its emergency
+# callback (about a minute each in Bochs).
+if [[ $MACHINE == bochs ]]; then
+	for k in "${kernels[@]}"; do
+		for how in reboot sysrq; do
+			while (($(jobs -rp | wc -l) >= JOBS)); do
+				wait -n || true
+			done
+			name=reboot-$how-$k
+			echo "check: $k: $how under running vCPUs on bochs"
+			run_reboot "$name" "$k" "$how" &
+			runs+=("$name")
+			skiplists+=("")
+		done
+	done
+	wait
+fi
 
 # skipped OUT: "binary test" for each skipped test case of a selftest
 # binary ("-" as test: the whole binary skipped), sorted.
