@@ -31,6 +31,21 @@ static inline void xvcpu_vma_set_flags(struct vm_area_struct *vma,
 }
 
 /*
+ * FRED (6.9 on): a host NMI taken by a VM exit goes through the kernel's
+ * FRED entry, which exists only with asm/fred.h; Kbuild defines
+ * XVCPU_HAVE_ASM_FRED when the headers have it.  Without CONFIG_X86_FRED
+ * (Debian's 6.12) both collapse to nothing.
+ */
+#ifdef XVCPU_HAVE_ASM_FRED
+#include <asm/fred.h>
+#define xvcpu_host_fred()	cpu_feature_enabled(X86_FEATURE_FRED)
+#define xvcpu_fred_nmi()	fred_entry_from_kvm(EVENT_TYPE_NMI, NMI_VECTOR)
+#else
+#define xvcpu_host_fred()	false
+#define xvcpu_fred_nmi()	do { } while (0)
+#endif
+
+/*
  * The emergency virtualization-off callback (vmx.c): the kernel calls it
  * on every CPU before kdump, on an emergency restart and when it stops
  * the CPUs for a reboot.  Both supported kernels have the same interface,

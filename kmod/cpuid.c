@@ -105,23 +105,23 @@ int xvcpu_cpuid_set(struct xvcpu_vcpu *vcpu, struct xvcpu_cpuid_entry *e,
 	return 0;
 }
 
-/* The guest's CR4.OSXSAVE, as it reads CR4 (SDM Vol. 3C 26.6.6) */
-static bool guest_osxsave(void)
+/* The guest's CR4 as it reads it (SDM Vol. 3C 26.6.6): owned bits, shadow */
+static unsigned long guest_visible_cr4(void)
 {
 	unsigned long mask = vmcs_read(VMCS_CR4_GUEST_HOST_MASK);
-	unsigned long cr4 = mask & X86_CR4_OSXSAVE ?
-			    vmcs_read(VMCS_CR4_READ_SHADOW) :
-			    vmcs_read(VMCS_GUEST_CR4);
 
-	return cr4 & X86_CR4_OSXSAVE;
+	return (vmcs_read(VMCS_GUEST_CR4) & ~mask) |
+	       (vmcs_read(VMCS_CR4_READ_SHADOW) & mask);
 }
 
 /* At a CPUID exit: the VMCS of @vcpu is current. */
 void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 function, u32 index, u32 *regs)
 {
+	unsigned long cr4 = guest_visible_cr4();
 	struct cpuid_dynamic d = {
 		.apic_id = vcpu->id,
-		.osxsave = guest_osxsave(),
+		.osxsave = cr4 & X86_CR4_OSXSAVE,
+		.ospke = cr4 & X86_CR4_PKE,
 		.xcr0 = vcpu->xcr0,
 	};
 

@@ -23,6 +23,7 @@
 #define CPUID_XFEATURE_SSE	BIT_ULL(1)
 #define CPUID_XFEATURE_YMM	BIT_ULL(2)
 #define CPUID_XFEATURE_AVX512	(BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
+#define CPUID_XFEATURE_PKRU	BIT_ULL(9)
 
 /* Legacy region and XSAVE header: where state component 2 may start */
 #define CPUID_XSAVE_BASE_SIZE	576
@@ -39,6 +40,7 @@ struct cpuid_xsave_layout {
 struct cpuid_dynamic {
 	u32 apic_id;		/* 1:EBX[31:24], 0xB and 0x1F EDX */
 	bool osxsave;		/* CR4.OSXSAVE, 1:ECX[27] */
+	bool ospke;		/* CR4.PKE, 7.0:ECX[4] */
 	u64 xcr0;		/* 0xD.0 EBX and 0xD.1 EBX: sizes for it */
 };
 
@@ -115,6 +117,7 @@ u64 cpuid_xcr0_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
 #define CPUID_CR4_OSXSAVE	BIT_ULL(18)
 #define CPUID_CR4_SMEP		BIT_ULL(20)
 #define CPUID_CR4_SMAP		BIT_ULL(21)
+#define CPUID_CR4_PKE		BIT_ULL(22)
 
 /*
  * The CR4 bits a guest with this table may set: the ones above that are

@@ -31,6 +31,9 @@
 /* AVX512F, DQ, IFMA, PF, ER, CD, BW, VL */
 #define LEAF7_EBX_AVX512	(BIT(16) | BIT(17) | BIT(21) | BIT(26) | \
 				 BIT(27) | BIT(28) | BIT(30) | BIT(31))
+/* PKU, and OSPKE: CR4.PKE, filled in at CPUID time */
+#define LEAF7_ECX_PKU		BIT(3)
+#define LEAF7_ECX_OSPKE		BIT(4)
 /* AVX512_VBMI, _VBMI2, _VNNI, _BITALG, _VPOPCNTDQ */
 #define LEAF7_ECX_AVX512	(BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))
 /* AVX512_4VNNIW, _4FMAPS, _VP2INTERSECT, _FP16 */
@@ -153,7 +156,7 @@ static bool leaf_hidden(u32 function)
 }
 
 struct features {
-	bool xsave, avx, avx512;
+	bool xsave, avx, avx512, pku;
 };
 
 /* What of XSAVE the guest gets: the host has it, and XCR0 covers it */
@@ -170,6 +173,13 @@ static struct features features_of(cpuid_host_fn host,
 	f.avx = f.xsave && (r[2] & LEAF1_ECX_AVX) && (xs->xcr0 & base) == base;
 	base |= CPUID_XFEATURE_AVX512;
 	f.avx512 = f.avx && (xs->xcr0 & base) == base;
+	/*
+	 * PKU where the host switches PKRU for guests: the component is in
+	 * the XCR0 guests may use only then (switch.c).
+	 */
+	host(7, 0, r);
+	f.pku = f.xsave && (r[2] & LEAF7_ECX_PKU) &&
+		(xs->xcr0 & CPUID_XFEATURE_PKRU);
 	return f;
 }
 
@@ -197,6 +207,8 @@ static void add_leaf7(struct builder *b, const struct features *f, u32 *r)
 	r[3] = 0;
 	if (f->avx)
 		r[1] |= ebx & LEAF7_EBX_AVX2;
+	if (f->pku)
+		r[2] |= LEAF7_ECX_PKU;		/* OSPKE: CR4, at CPUID time */
 	if (f->avx512) {
 		r[1] |= ebx & LEAF7_EBX_AVX512;
 		r[2] |= ecx & LEAF7_ECX_AVX512;
@@ -471,6 +483,13 @@ void cpuid_guest(const struct xvcpu_cpuid_entry *e, u32 nent, u32 function,
 		if (d->osxsave)
 			regs[2] |= LEAF1_ECX_OSXSAVE;
 		break;
+	case 7:
+		if (!ent || index != 0)
+			break;
+		regs[2] &= ~LEAF7_ECX_OSPKE;
+		if (d->ospke)
+			regs[2] |= LEAF7_ECX_OSPKE;
+		break;
 	case 0xb:
 	case 0x1f:
 		/*
@@ -512,7 +531,10 @@ u64 cpuid_xcr0_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
 	return allowed & supported;
 }
 
-/* CPUID.1:ECX.PCID, CPUID.7.0:EBX.FSGSBASE/SMEP/SMAP, 7.0:ECX.UMIP/LA57 */
+/*
+ * CPUID.1:ECX.PCID, CPUID.7.0:EBX.FSGSBASE/SMEP/SMAP, 7.0:ECX.UMIP/LA57,
+ * and 7.0:ECX.PKU where the host switches PKRU (PKRU in @xcr0_supported)
+ */
 #define LEAF1_ECX_PCID		BIT(17)
 #define LEAF7_EBX_FSGSBASE	BIT(0)
 #define LEAF7_EBX_SMEP		BIT(7)
@@ -542,6 +564,9 @@ u64 cpuid_cr4_allowed(const struct xvcpu_cpuid_entry *e, u32 nent,
 			allowed |= CPUID_CR4_UMIP;
 		if (leaf7->ecx & LEAF7_ECX_LA57)
 			allowed |= CPUID_CR4_LA57;
+		if ((leaf7->ecx & LEAF7_ECX_PKU) &&
+		    (xcr0_supported & CPUID_XFEATURE_PKRU))
+			allowed |= CPUID_CR4_PKE;
 	}
 	return allowed;
 }

@@ -500,10 +500,14 @@ int xvcpu_vcpu_nmi(struct xvcpu_vcpu *vcpu)
 
 /* ---- debugging ---- */
 
-/* #DB is always intercepted, so the guest's DR6 is kept here (see below) */
+/*
+ * Always intercepted: #DB, so the guest's DR6 is kept here (see below);
+ * #MC, a host machine check, which the host's handler takes (switch.c);
+ * #AC, which may be a host split-lock detection (exit.c).
+ */
 static u32 exception_bitmap(u32 debug_flags)
 {
-	u32 bitmap = BIT(X86_TRAP_DB);
+	u32 bitmap = BIT(X86_TRAP_DB) | BIT(X86_TRAP_MC) | BIT(X86_TRAP_AC);
 
 	if (debug_flags & XVCPU_DEBUG_INTERCEPT_BP)
 		bitmap |= BIT(X86_TRAP_BP);
@@ -672,31 +676,4 @@ int event_handle_dr_access(struct xvcpu_vcpu *vcpu)
 	}
 	vmcs_skip_instruction();
 	return 1;
-}
-
-/*
- * Around the VM entry, interrupts off: the guest's breakpoint addresses
- * in DR0-DR3 while its DR7 may use them, the host's given back after
- * (hw_breakpoint_restore(): DR0-DR3 first, DR7 last).  The host's DR7
- * (@host_dr7) is cleared first when it enables a breakpoint, so that no
- * host breakpoint ever matches a guest address while the kernel still
- * runs.  VM entry loads the guest's DR7 from the VMCS.  Returns whether
- * they were loaded.
- */
-bool event_load_guest_dr(struct xvcpu_vcpu *vcpu, unsigned long host_dr7)
-{
-	if (!vcpu->guest_dr_active)
-		return false;
-	if (host_dr7 & GDR7_ENABLES)
-		set_debugreg(0, 7);
-	set_debugreg(vcpu->db[0], 0);
-	set_debugreg(vcpu->db[1], 1);
-	set_debugreg(vcpu->db[2], 2);
-	set_debugreg(vcpu->db[3], 3);
-	return true;
-}
-
-void event_put_guest_dr(void)
-{
-	hw_breakpoint_restore();
 }

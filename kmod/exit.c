@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) "xvcpu: " fmt
 
 #include <linux/kernel.h>
+#include <asm/cpu.h>
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 #include <asm/trapnr.h>
@@ -28,36 +29,38 @@ static int handle_resume(struct xvcpu_vcpu *vcpu)
 	return 1;
 }
 
+/* An exit xvcpu does not handle: internal error with the exit's fields */
 static int handle_unhandled(struct xvcpu_vcpu *vcpu)
 {
-	struct xvcpu_run *run = vcpu->run;
-	u32 reason = vmcs_read(VMCS_EXIT_REASON);
-
-	pr_info_ratelimited("vCPU %u: exit reason %u at RIP %#lx is not handled; reported to userspace\n",
-			    vcpu->id, reason & VMX_EXIT_REASON_BASIC_MASK,
-			    vmcs_read(VMCS_GUEST_RIP));
-	run->exit_reason = XVCPU_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = XVCPU_INTERNAL_UNHANDLED_EXIT;
-	run->internal.ndata = 8;
-	run->internal.data[0] = reason;
-	run->internal.data[1] = vmcs_read(VMCS_EXIT_QUALIFICATION);
-	run->internal.data[2] = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
-	run->internal.data[3] = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
-	run->internal.data[4] = vmcs_read(VMCS_EXIT_INTR_INFO);
-	run->internal.data[5] = vmcs_read(VMCS_IDT_VECTORING_INFO);
-	run->internal.data[6] = vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
-	run->internal.data[7] = vmcs_read(VMCS_GUEST_RIP);
+	vmcs_report_unhandled(vcpu);
 	return 0;
 }
 
-int xvcpu_exit_unhandled(struct xvcpu_vcpu *vcpu)
+/*
+ * #AC: the guest's own alignment check goes back to it (error code 0);
+ * any other is a split-locked access the host's split-lock detection
+ * caught, and the host's policy decides (handle_guest_split_lock(), as
+ * for KVM): warn and go on, or a signal for the task, which ends the RUN
+ * with an internal-error exit.
+ */
+static int handle_alignment_check(struct xvcpu_vcpu *vcpu)
 {
+	if (ac_is_guest_alignment_check(xvcpu_split_lock_detect,
+					vmcs_guest_cpl(),
+					vmcs_read(VMCS_GUEST_CR0),
+					vmcs_read(VMCS_GUEST_RFLAGS))) {
+		xvcpu_queue_exception(vcpu, X86_TRAP_AC, 0);
+		return 1;
+	}
+	if (handle_guest_split_lock(vmcs_read(VMCS_GUEST_RIP)))
+		return 1;
 	return handle_unhandled(vcpu);
 }
 
 /*
- * Exception or NMI: NMIs were given to the host already (vcpu.c); the
- * exceptions intercepted are #DB and, for a debugging VMM, #BP (event.c).
+ * Exception or NMI: NMIs and machine checks were given to the host
+ * already (switch.c); the other exceptions intercepted are #AC, #DB and,
+ * for a debugging VMM, #BP (event.c).
  */
 static int handle_exception_nmi(struct xvcpu_vcpu *vcpu)
 {
@@ -66,6 +69,14 @@ static int handle_exception_nmi(struct xvcpu_vcpu *vcpu)
 
 	if ((info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_TYPE_NMI)
 		return 1;
+	if ((info & VMX_INTR_INFO_TYPE_MASK) == VMX_INTR_TYPE_HW_EXCEPTION) {
+		switch (info & VMX_INTR_INFO_VECTOR_MASK) {
+		case X86_TRAP_MC:
+			return 1;
+		case X86_TRAP_AC:
+			return handle_alignment_check(vcpu);
+		}
+	}
 	r = event_handle_debug_exception(vcpu, info);
 	return r == -ENOENT ? handle_unhandled(vcpu) : r;
 }

@@ -178,12 +178,10 @@ static void gm_vmcs_end(void)
 /* What xvcpu cannot do for this exit goes to userspace as it is */
 static int gm_unhandled(struct xvcpu_vcpu *vcpu)
 {
-	int r;
-
 	gm_vmcs_begin(vcpu);
-	r = xvcpu_exit_unhandled(vcpu);
+	vmcs_report_unhandled(vcpu);
 	gm_vmcs_end();
-	return r;
+	return 0;
 }
 
 /* ---- string I/O: INS and OUTS (SDM Vol. 2 "INS", "OUTS", "REP") ---- */

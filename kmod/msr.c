@@ -21,10 +21,9 @@
  * MSRs 0-0x1fff, 1024-2047 that of 0xc0000000-0xc0001fff, then the two
  * write bitmaps; a 1 bit makes the access exit.  FS_BASE and GS_BASE pass
  * through, as they are guest-state fields of the VMCS, and so does
- * KERNEL_GS_BASE, which holds the guest's value whenever it runs (vcpu.c).
+ * KERNEL_GS_BASE, which holds the guest's value whenever it runs (switch.c).
  */
 static struct page *msr_bitmap;
-u64 xvcpu_msr_bitmap_pa;
 
 static void msr_bitmap_pass(u8 *bm, u32 index)
 {
@@ -32,6 +31,13 @@ static void msr_bitmap_pass(u8 *bm, u32 index)
 
 	bm[1024 + bit / 8] &= ~BIT(bit % 8);	/* read */
 	bm[3072 + bit / 8] &= ~BIT(bit % 8);	/* write */
+}
+
+/* A new vCPU's VMCS, current: its MSR bitmap */
+void xvcpu_msr_setup_vmcs(void)
+{
+	if (vmx_caps.msr_bitmap)
+		vmcs_write(VMCS_MSR_BITMAP, page_to_phys(msr_bitmap));
 }
 
 int xvcpu_msr_bitmap_init(void)
@@ -48,7 +54,6 @@ int xvcpu_msr_bitmap_init(void)
 	msr_bitmap_pass(bm, MSR_FS_BASE);
 	msr_bitmap_pass(bm, MSR_GS_BASE);
 	msr_bitmap_pass(bm, MSR_KERNEL_GS_BASE);
-	xvcpu_msr_bitmap_pa = page_to_phys(msr_bitmap);
 	return 0;
 }
 

@@ -1,94 +1,119 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Speculative-execution hygiene around guest execution, as the host
- * kernel reports its needs (its X86_BUG_* bits and "mitigations="):
+ * What this host needs around guest execution: the kernel's feature and
+ * bug bits and its mitigation settings, read once at load into struct
+ * host_features; hostpolicy.c (pure, unit-tested) turns them into the
+ * entry policy that switch.c carries out.  Also the IBPB between vCPUs.
  *
- *  - L1TF: the guest controls its page tables, so it could read the L1D
- *    cache through a non-present PTE.  The L1D is flushed before every VM
- *    entry where the CPU is affected and has the flush command, unless
- *    it says VM entry needs none (ARCH_CAPABILITIES.SKIP_L1DFL_VMENTRY).
- *  - MDS, TAA and MMIO stale data: CPU buffers are cleared with VERW
- *    right before VM entry (the L1D flush clears them too).
- *  - Spectre v2 between guests: an IBPB when a CPU starts running a vCPU
- *    of a different VM than it last ran, so one guest cannot steer the
- *    branch predictions of another.
- *  - The RSB is refilled after every VM exit (vmenter.S), and the guest
- *    has no SPEC_CTRL of its own (CPUID leaf 7 EDX is clear), so the
- *    host's SPEC_CTRL value stays in force while the guest runs.
+ * Carried out by the kernel's own alternatives in vmenter.S, exactly as in
+ * KVM and with the same feature bits: VERW before entry
+ * (X86_FEATURE_CLEAR_CPU_BUF), the RSB refill after exit
+ * (X86_FEATURE_RSB_VMEXIT, or the one-entry RSB_VMEXIT_LITE with eIBRS)
+ * and the branch-history clearing sequence (CLEAR_BHB_LOOP_ON_VMEXIT).
  */
 #define pr_fmt(fmt) "xvcpu: " fmt
 
 #include <linux/cpu.h>
+#include <linux/gfp.h>
 #include <linux/percpu.h>
+#include <linux/string_helpers.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
-#include <asm/segment.h>
+#include <asm/nospec-branch.h>
+#include <asm/processor.h>
 
+#include "compat.h"
+#include "hostpolicy.h"
 #include "xvcpu.h"
 
-static bool flush_l1d;
-static bool clear_buffers;
-static bool ibpb;
+struct entry_policy xvcpu_entry_policy __read_mostly;
+void *xvcpu_l1d_flush_buffer;
+bool xvcpu_split_lock_detect __read_mostly;
 
-static DEFINE_PER_CPU(struct xvcpu_vm *, last_vm);
+static DEFINE_PER_CPU(struct xvcpu_vcpu *, last_vcpu);
 
-void xvcpu_spec_init(void)
+static void spec_read_host(struct host_features *f)
 {
 	u64 arch_caps = 0;
 
-	if (cpu_mitigations_off()) {
-		pr_info("mitigations=off: no L1D flush, buffer clearing or IBPB around guests\n");
-		return;
-	}
 	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
 		rdmsrl(MSR_IA32_ARCH_CAPABILITIES, arch_caps);
-
-	if (boot_cpu_has_bug(X86_BUG_L1TF) &&
-	    !(arch_caps & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH)) {
-		if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))
-			flush_l1d = true;
-		else
-			pr_warn("CPU has L1TF but no L1D flush command: a guest may read host data in the L1D cache\n");
-	}
-	clear_buffers = !flush_l1d && boot_cpu_has(X86_FEATURE_MD_CLEAR) &&
-			(boot_cpu_has_bug(X86_BUG_MDS) ||
-			 boot_cpu_has_bug(X86_BUG_TAA) ||
-			 boot_cpu_has_bug(X86_BUG_MMIO_STALE_DATA));
-	ibpb = boot_cpu_has(X86_FEATURE_IBPB);
-	pr_info("guest entry: L1D flush %s, CPU buffer clearing %s, IBPB between VMs %s\n",
-		flush_l1d ? "on" : "off", clear_buffers ? "on" : "off",
-		ibpb ? "on" : "off");
+	*f = (struct host_features){
+		.mitigations_off = cpu_mitigations_off(),
+		.bug_l1tf = boot_cpu_has_bug(X86_BUG_L1TF),
+		.l1tf_off = l1tf_mitigation == L1TF_MITIGATION_OFF,
+		.skip_l1dflush_vmentry =
+			arch_caps & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH,
+		.flush_l1d = boot_cpu_has(X86_FEATURE_FLUSH_L1D),
+		.kernel_ibrs = cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS),
+		.ibpb = cpu_feature_enabled(X86_FEATURE_USE_IBPB),
+		.ibpb_exit_to_user =
+			cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER),
+		.fred = xvcpu_host_fred(),
+		.split_lock_detect =
+			boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT),
+	};
 }
 
-/* Right before VM entry, interrupts off. */
-void xvcpu_spec_before_entry(void)
+int xvcpu_spec_init(void)
 {
-	if (flush_l1d) {
-		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
-	} else if (clear_buffers) {
-		u16 ds = __KERNEL_DS;
+	struct host_features f;
+	struct entry_policy *p = &xvcpu_entry_policy;
+	static const char * const flush[] = {
+		[L1D_FLUSH_NONE] = "off",
+		[L1D_FLUSH_MSR] = "by IA32_FLUSH_CMD",
+		[L1D_FLUSH_SOFTWARE] = "by software",
+	};
 
-		/* VERW with a valid writable selector clears the buffers */
-		asm volatile("verw %0" : : "m" (ds) : "cc");
+	spec_read_host(&f);
+	host_entry_policy(&f, p);
+	if (p->l1d_flush == L1D_FLUSH_SOFTWARE) {
+		struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO,
+						XVCPU_L1D_FLUSH_ORDER);
+
+		if (!page) {
+			pr_err("no memory for the L1D flush buffer\n");
+			return -ENOMEM;
+		}
+		xvcpu_l1d_flush_buffer = page_address(page);
 	}
+	xvcpu_split_lock_detect = f.split_lock_detect;
+	pr_info("guest entry: L1D flush %s, SPEC_CTRL after exit %s, IBPB between vCPUs %s, IBPB before user mode %s, NMIs by %s\n",
+		flush[p->l1d_flush], str_on_off(p->spec_ctrl_after_exit),
+		str_on_off(p->ibpb_vcpu_switch),
+		str_on_off(p->ibpb_exit_to_user),
+		p->nmi_via_fred ? "FRED" : "INT 2");
+	return 0;
 }
 
-/* A vCPU of @vm starts on this CPU; preemption off. */
-void xvcpu_spec_vm_switch(struct xvcpu_vm *vm)
+void xvcpu_spec_exit(void)
 {
-	if (this_cpu_read(last_vm) == vm)
+	if (xvcpu_l1d_flush_buffer)
+		free_pages((unsigned long)xvcpu_l1d_flush_buffer,
+			   XVCPU_L1D_FLUSH_ORDER);
+	xvcpu_l1d_flush_buffer = NULL;
+}
+
+/*
+ * The VMCS of @vcpu becomes current on this CPU; preemption off.  As KVM
+ * does when it loads another vCPU's VMCS: an IBPB, so that no vCPU (of
+ * this VM or another) steers the indirect branches of the next one.
+ */
+void xvcpu_spec_vcpu_load(struct xvcpu_vcpu *vcpu)
+{
+	if (this_cpu_read(last_vcpu) == vcpu)
 		return;
-	this_cpu_write(last_vm, vm);
-	if (ibpb)
-		wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+	this_cpu_write(last_vcpu, vcpu);
+	if (xvcpu_entry_policy.ibpb_vcpu_switch)
+		indirect_branch_prediction_barrier();
 }
 
-/* @vm is gone: no CPU may take a new VM at its address for the same one */
-void xvcpu_spec_vm_destroyed(struct xvcpu_vm *vm)
+/* @vcpu is gone: a new vCPU at its address is another one */
+void xvcpu_spec_vcpu_destroyed(struct xvcpu_vcpu *vcpu)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		cmpxchg(per_cpu_ptr(&last_vm, cpu), vm, NULL);
+		cmpxchg(per_cpu_ptr(&last_vcpu, cpu), vcpu, NULL);
 }

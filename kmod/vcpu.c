@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU objects: creation, the run loop, and the switch of host and guest
- * state around each VM entry that the VMCS does not do by itself.
+ * vCPU objects: creation, the run loop, registers.  The switch of host and
+ * guest state around each VM entry is switch.c's.
  */
 #define pr_fmt(fmt) "xvcpu: " fmt
 
@@ -27,170 +27,11 @@
 #include "xvcpu.h"
 #include "vmcs.h"
 
-/*
- * Guest x87/SSE/AVX state lives in an XSAVE (or FXSAVE) area, loaded
- * between kernel_fpu_begin() and kernel_fpu_end(): the user's own state
- * is saved by kernel_fpu_begin() and restored on return to userspace.
- * XRSTOR and XSAVE cover only the components guests may enable (x87, SSE,
- * AVX, AVX-512): never PKRU, which the kernel keeps live for the task's
- * user memory accesses and the guest cannot reach (no PKU in its CPUID,
- * CR4.PKE host-owned), nor AMX tiles, MPX or any later component.
- */
-static unsigned int fpu_area_size;
-static u64 fpu_xsave_mask;
-static u64 host_xcr0;
-u64 xvcpu_guest_xcr0_supported;
-
-/* x87, SSE, AVX, AVX-512 opmask/ZMM_Hi256/Hi16_ZMM (SDM Vol. 1 13.1) */
-#define XCR0_GUEST_COMPONENTS	(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(2) | \
-				 BIT_ULL(5) | BIT_ULL(6) | BIT_ULL(7))
-#define FXSAVE_MXCSR_OFFSET	24
-#define DR7_RESET_VALUE		0x400UL
-
-/* Host MSRs the guest's values replace while it runs: same on every CPU. */
-static struct xvcpu_guest_msrs host_msrs;
-
 void xvcpu_vcpu_module_init(void)
 {
-	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
-		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-		fpu_xsave_mask = host_xcr0 & XCR0_GUEST_COMPONENTS;
-		xvcpu_guest_xcr0_supported = fpu_xsave_mask;
-		fpu_area_size = roundup_pow_of_two(cpuid_ebx(0xd));
-	} else {
-		fpu_area_size = 512;
-	}
-	rdmsrl(MSR_STAR, host_msrs.star);
-	rdmsrl(MSR_LSTAR, host_msrs.lstar);
-	rdmsrl(MSR_CSTAR, host_msrs.cstar);
-	rdmsrl(MSR_SYSCALL_MASK, host_msrs.sfmask);
+	xvcpu_switch_module_init();
 	/* The CPUID tables depend on xvcpu_guest_xcr0_supported */
 	xvcpu_cpuid_module_init();
-}
-
-static void fpu_load_guest(void *area)
-{
-	if (fpu_xsave_mask)
-		asm volatile("xrstor64 (%0)" : : "r" (area),
-			     "a" ((u32)fpu_xsave_mask),
-			     "d" ((u32)(fpu_xsave_mask >> 32)) : "memory");
-	else
-		asm volatile("fxrstor64 (%0)" : : "r" (area) : "memory");
-}
-
-static void fpu_save_guest(void *area)
-{
-	if (fpu_xsave_mask)
-		asm volatile("xsave64 (%0)" : : "r" (area),
-			     "a" ((u32)fpu_xsave_mask),
-			     "d" ((u32)(fpu_xsave_mask >> 32)) : "memory");
-	else
-		asm volatile("fxsave64 (%0)" : : "r" (area) : "memory");
-}
-
-/*
- * Host state the guest borrows while it runs: the SYSCALL MSRs and
- * KERNEL_GS_BASE (SWAPGS in the guest swaps with it), and the user's
- * segment selectors, which VM exit replaces with the null selectors of
- * the host-state area.  Saved once per stretch of runs on one CPU and
- * given back before the thread leaves the CPU or returns to userspace.
- */
-struct host_user_state {
-	bool saved;
-	u16 ds, es, fs, gs;
-	unsigned long fs_base;
-	u64 kernel_gs_base;
-};
-
-static DEFINE_PER_CPU(struct host_user_state, host_user_state);
-
-static void vcpu_load_guest_msrs(struct xvcpu_vcpu *vcpu)
-{
-	struct host_user_state *h = this_cpu_ptr(&host_user_state);
-
-	if (h->saved)
-		return;
-	savesegment(ds, h->ds);
-	savesegment(es, h->es);
-	savesegment(fs, h->fs);
-	savesegment(gs, h->gs);
-	rdmsrl(MSR_FS_BASE, h->fs_base);
-	/* Read once per stretch: it cannot change while the ioctl runs */
-	vmcs_set_host_fs_base(vcpu, h->fs_base);
-	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	wrmsrl(MSR_KERNEL_GS_BASE, vcpu->msrs.kernel_gs_base);
-	wrmsrl(MSR_STAR, vcpu->msrs.star);
-	wrmsrl(MSR_LSTAR, vcpu->msrs.lstar);
-	wrmsrl(MSR_CSTAR, vcpu->msrs.cstar);
-	wrmsrl(MSR_SYSCALL_MASK, vcpu->msrs.sfmask);
-	h->saved = true;
-}
-
-/* Give the host back its state; interrupts or preemption off. */
-static void vcpu_put_guest_msrs(struct xvcpu_vcpu *vcpu)
-{
-	struct host_user_state *h = this_cpu_ptr(&host_user_state);
-
-	if (!h->saved)
-		return;
-	rdmsrl(MSR_KERNEL_GS_BASE, vcpu->msrs.kernel_gs_base);
-	wrmsrl(MSR_STAR, host_msrs.star);
-	wrmsrl(MSR_LSTAR, host_msrs.lstar);
-	wrmsrl(MSR_CSTAR, host_msrs.cstar);
-	wrmsrl(MSR_SYSCALL_MASK, host_msrs.sfmask);
-	if (h->ds)
-		loadsegment(ds, h->ds);
-	if (h->es)
-		loadsegment(es, h->es);
-	if (h->fs) {
-		loadsegment(fs, h->fs);
-		wrmsrl(MSR_FS_BASE, h->fs_base);
-	}
-	if (h->gs)
-		load_gs_index(h->gs);
-	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	/*
-	 * VM exit leaves the TR limit at 0x67 and the GDTR limit at 0xffff
-	 * (SDM Vol. 3C 28.5.2): restore the kernel's.
-	 */
-	invalidate_tss_limit();
-	load_fixmap_gdt(smp_processor_id());
-	h->saved = false;
-}
-
-static u64 *guest_msr_field(struct xvcpu_vcpu *vcpu, u32 index)
-{
-	switch (index) {
-	case MSR_KERNEL_GS_BASE:
-		return &vcpu->msrs.kernel_gs_base;
-	case MSR_STAR:
-		return &vcpu->msrs.star;
-	case MSR_LSTAR:
-		return &vcpu->msrs.lstar;
-	case MSR_CSTAR:
-		return &vcpu->msrs.cstar;
-	default:
-		return &vcpu->msrs.sfmask;
-	}
-}
-
-/* In the CPU while the guest's are loaded, else in the vCPU. */
-u64 xvcpu_guest_msr_get(struct xvcpu_vcpu *vcpu, u32 index)
-{
-	u64 v;
-
-	if (!this_cpu_read(host_user_state.saved))
-		return *guest_msr_field(vcpu, index);
-	rdmsrl(index, v);
-	return v;
-}
-
-/* The caller checked @value: a WRMSR here must not fault. */
-void xvcpu_guest_msr_set(struct xvcpu_vcpu *vcpu, u32 index, u64 value)
-{
-	*guest_msr_field(vcpu, index) = value;
-	if (this_cpu_read(host_user_state.saved))
-		wrmsrl(index, value);
 }
 
 static void vcpu_sched_in(struct preempt_notifier *pn, int cpu)
@@ -202,7 +43,7 @@ static void vcpu_sched_out(struct preempt_notifier *pn,
 {
 	struct xvcpu_vcpu *vcpu = container_of(pn, struct xvcpu_vcpu, preempt);
 
-	vcpu_put_guest_msrs(vcpu);
+	xvcpu_switch_put_user_state(vcpu);
 	vmcs_clear(vcpu);
 }
 
@@ -242,12 +83,10 @@ int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
 		goto err;
 	vcpu->run = page_address(vcpu->run_page);
 
-	/* A power-of-two kmalloc is aligned to its size: 64 for XSAVE */
-	vcpu->fpu = kzalloc(fpu_area_size, GFP_KERNEL_ACCOUNT);
-	if (!vcpu->fpu)
+	r = xvcpu_switch_vcpu_init(vcpu);
+	if (r)
 		goto err;
-	*(u16 *)vcpu->fpu = 0x37f;	/* FCW after FNINIT */
-	*(u32 *)(vcpu->fpu + FXSAVE_MXCSR_OFFSET) = 0x1f80;
+	r = -ENOMEM;
 
 	r = xvcpu_cpuid_vcpu_init(vcpu);
 	if (r)
@@ -274,6 +113,9 @@ int xvcpu_vcpu_create(struct xvcpu_vm *vm, unsigned int id,
 	vcpu->xcr0 = 1;			/* XCR0 after reset: x87 only */
 	preempt_disable();
 	vmcs_setup(vcpu);
+	/* The parts of the VMCS that the layers above vmcs.c own */
+	xvcpu_msr_setup_vmcs();
+	event_setup_vmcs(vcpu);
 	vmcs_clear(vcpu);
 	preempt_enable();
 
@@ -294,83 +136,12 @@ void xvcpu_vcpu_destroy(struct xvcpu_vcpu *vcpu)
 	}
 	if (vcpu->run_page)
 		xvcpu_free_page(vcpu->run_page);
-	kfree(vcpu->fpu);
+	xvcpu_switch_vcpu_free(vcpu);
+	xvcpu_spec_vcpu_destroyed(vcpu);
 	kfree(vcpu->cpuid);
 	vmx_vpid_free(vcpu->vpid);
 	kfree(vcpu);
 	atomic_long_dec(&xvcpu_stats.vcpus);
-}
-
-/*
- * One VM entry and exit, preemption off and the VMCS current.  Returns the
- * exit reason, or -EAGAIN to come back later (a reschedule or signal is
- * due), or -EIO if VMLAUNCH/VMRESUME itself failed.
- */
-static long vcpu_enter_guest(struct xvcpu_vcpu *vcpu)
-{
-	unsigned long debugctl, dr7;
-	bool guest_dr, guest_xcr0;
-	u32 exit_reason;
-	int failed;
-
-	kernel_fpu_begin();
-	local_irq_disable();
-	if (need_resched() || signal_pending(current)) {
-		local_irq_enable();
-		kernel_fpu_end();
-		return -EAGAIN;
-	}
-
-	event_prepare_entry(vcpu);
-	vmcs_refresh_host_state(vcpu);
-	vcpu_load_guest_msrs(vcpu);
-	fpu_load_guest(vcpu->fpu);
-	/* The guest's XCR0 was checked by the XSETBV exit (exit.c) */
-	guest_xcr0 = fpu_xsave_mask && vcpu->xcr0 != host_xcr0;
-	if (guest_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-	/* VM exit clears DR7 and IA32_DEBUGCTL (SDM Vol. 3C 28.5.1) */
-	get_debugreg(dr7, 7);
-	rdmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
-	guest_dr = event_load_guest_dr(vcpu, dr7);
-	if (native_read_cr2() != vcpu->cr2)
-		native_write_cr2(vcpu->cr2);
-	xvcpu_spec_before_entry();
-
-	failed = xvcpu_vmenter(vcpu->gprs, vcpu->launched);
-
-	vcpu->cr2 = native_read_cr2();
-	if (guest_dr)
-		event_put_guest_dr();
-	else if (dr7 != DR7_RESET_VALUE)
-		set_debugreg(dr7, 7);
-	if (debugctl)
-		wrmsrl(MSR_IA32_DEBUGCTLMSR, debugctl);
-	if (guest_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	fpu_save_guest(vcpu->fpu);
-
-	if (failed) {
-		exit_reason = 0;
-	} else {
-		vcpu->launched = true;
-		exit_reason = vmcs_read(VMCS_EXIT_REASON);
-		/*
-		 * An NMI that arrived in the guest was taken by the exit
-		 * (NMI exiting): hand it to the host's handler now, while
-		 * interrupts are still off.
-		 */
-		if ((exit_reason & VMX_EXIT_REASON_BASIC_MASK) ==
-		    VMX_EXIT_EXCEPTION_NMI &&
-		    (vmcs_read(VMCS_EXIT_INTR_INFO) &
-		     (VMX_INTR_INFO_VALID | VMX_INTR_INFO_TYPE_MASK)) ==
-		    (VMX_INTR_INFO_VALID | VMX_INTR_TYPE_NMI))
-			asm volatile("int $2");
-	}
-	/* Pending host interrupts are delivered here (no ack on exit). */
-	local_irq_enable();
-	kernel_fpu_end();
-	return failed ? -EIO : exit_reason;
 }
 
 /* VMLAUNCH/VMRESUME failed: an error in the VMCS controls or host state. */
@@ -516,7 +287,7 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 		preempt_disable();
 		vmcs_load(vcpu);
 		xvcpu_complete_pending(vcpu);
-		r = vcpu_enter_guest(vcpu);
+		r = xvcpu_switch_enter_guest(vcpu);
 		/* VMX went off under the entry: its fault made it fail */
 		if (r == -EIO && vmx_going_down())
 			r = -ESHUTDOWN;
@@ -539,7 +310,7 @@ int xvcpu_vcpu_run(struct xvcpu_vcpu *vcpu)
 	preempt_disable();
 	vmcs_load(vcpu);
 	event_fill_run(vcpu);
-	vcpu_put_guest_msrs(vcpu);
+	xvcpu_switch_put_user_state(vcpu);
 	vmcs_clear(vcpu);
 	preempt_notifier_unregister(&vcpu->preempt);
 	preempt_enable();

@@ -84,7 +84,6 @@ void xvcpu_vm_put(struct xvcpu_vm *vm)
 		if (vm->slots[i].used)
 			vm_free_slot_pages(&vm->slots[i]);
 	ept_destroy(&vm->ept);
-	xvcpu_spec_vm_destroyed(vm);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	atomic_long_dec(&xvcpu_stats.vms);

@@ -74,7 +74,7 @@ void vmcs_load(struct xvcpu_vcpu *vcpu)
 	WARN_ON_ONCE(vcpu->loaded_cpu != -1);
 	vmx_vmptrld(vcpu->vmcs_pa);
 	vcpu->loaded_cpu = cpu;
-	xvcpu_spec_vm_switch(vcpu->vm);
+	xvcpu_spec_vcpu_load(vcpu);
 	if (vcpu->host_cpu != cpu) {
 		vmcs_write_host_cpu_state();
 		vcpu->host_cpu = cpu;
@@ -438,12 +438,9 @@ void vmcs_setup(struct xvcpu_vcpu *vcpu)
 	vmcs_write(VMCS_PIN_CONTROLS, pin);
 	vcpu->proc_ctl = vmx_caps.proc;
 	vmcs_write(VMCS_PROC_CONTROLS, vcpu->proc_ctl);
-	if (vmx_caps.msr_bitmap)
-		vmcs_write(VMCS_MSR_BITMAP, xvcpu_msr_bitmap_pa);
 	vmcs_write(VMCS_PROC2_CONTROLS, vmx_caps.proc2);
 	vmcs_write(VMCS_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write(VMCS_ENTRY_CONTROLS, vmx_caps.entry);
-	event_setup_vmcs(vcpu);
 	vmcs_write(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmcs_write(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
@@ -485,4 +482,29 @@ void vmcs_skip_instruction(void)
 	 */
 	if (vmcs_guest_single_step_due())
 		vmcs_set_bits(VMCS_GUEST_PENDING_DBG, VMX_PENDING_DBG_BS);
+}
+
+/*
+ * An exit that no one in xvcpu handles goes to userspace as it is: an
+ * internal error carrying the exit's VMCS fields.  VMCS current.
+ */
+void vmcs_report_unhandled(struct xvcpu_vcpu *vcpu)
+{
+	struct xvcpu_run *run = vcpu->run;
+	u32 reason = vmcs_read(VMCS_EXIT_REASON);
+
+	pr_info_ratelimited("vCPU %u: exit reason %u at RIP %#lx is not handled; reported to userspace\n",
+			    vcpu->id, reason & VMX_EXIT_REASON_BASIC_MASK,
+			    vmcs_read(VMCS_GUEST_RIP));
+	run->exit_reason = XVCPU_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = XVCPU_INTERNAL_UNHANDLED_EXIT;
+	run->internal.ndata = 8;
+	run->internal.data[0] = reason;
+	run->internal.data[1] = vmcs_read(VMCS_EXIT_QUALIFICATION);
+	run->internal.data[2] = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	run->internal.data[3] = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
+	run->internal.data[4] = vmcs_read(VMCS_EXIT_INTR_INFO);
+	run->internal.data[5] = vmcs_read(VMCS_IDT_VECTORING_INFO);
+	run->internal.data[6] = vmcs_read(VMCS_EXIT_INSTRUCTION_LEN);
+	run->internal.data[7] = vmcs_read(VMCS_GUEST_RIP);
 }

@@ -11,7 +11,9 @@
 #include <linux/instrumentation.h>
 #include <linux/types.h>
 #include <linux/printk.h>
+#include <linux/stringify.h>
 #include <asm/asm.h>
+#include <asm/extable_fixup_types.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include "../include/xvcpu/vmx.h"
@@ -21,13 +23,28 @@
  * operation it raises #UD (SDM Vol. 3C, chapter "VMX Instruction
  * Reference", each instruction's operation), which is what happens when
  * the system goes down and VMX is turned off under a vCPU still running on
- * another CPU (vmx.c).  The fixup resumes after the instruction with a
- * fault flag still set, which the instruction's success path clears with
- * a MOV (it keeps the flags that report VMfail).  A faulting read returns
- * 0, a write or VM entry fails, and vmx_insn_fault() says so only if VMX
- * was not meant to be off.
+ * another CPU (vmx.c).  For VMREAD and VMWRITE, on every exit's path,
+ * the fixup is an out-of-line label of an asm goto, so that the success
+ * path costs nothing more; other instructions resume after the
+ * instruction with a fault flag still set, which their success path
+ * clears with a MOV (it keeps the flags that report VMfail).  A faulting
+ * read returns 0, a write or VM entry fails, and vmx_insn_fault() says
+ * so only if VMX was not meant to be off.
  */
 void __cold vmx_insn_fault(const char *insn);
+
+/*
+ * The exception-table entry of an asm goto: a fault at local label 1
+ * goes on at its C label "fault" (what _ASM_EXTABLE(1b, %l[fault]) makes,
+ * written out as text so that the operand stays inside the string).
+ */
+#define VMX_EXTABLE_TO_FAULT					\
+	" .pushsection \"__ex_table\",\"a\"\n"			\
+	" .balign 4\n"						\
+	" .long (1b) - .\n"					\
+	" .long (%l[fault]) - .\n"				\
+	" .long " __stringify(EX_TYPE_DEFAULT) "\n"		\
+	" .popsection\n"
 
 /* The system is going down: no guest entry from now on (vmx.c) */
 bool vmx_going_down(void);
@@ -35,46 +52,39 @@ bool vmx_going_down(void);
 static __always_inline unsigned long vmcs_read(unsigned long field)
 {
 	unsigned long value;
-	int fault = 1;
 
-	asm volatile("1: vmread %[field], %[value]\n\t"
-		     "mov $0, %k[fault]\n"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : [value] "=r" (value), [fault] "+r" (fault)
-		     : [field] "r" (field) : "cc");
-	if (unlikely(fault)) {
-		instrumentation_begin();
-		vmx_insn_fault("VMREAD");
-		instrumentation_end();
-		return 0;
-	}
+	asm_goto_output("1: vmread %[field], %[value]\n\t"
+			VMX_EXTABLE_TO_FAULT
+			: [value] "=r" (value)
+			: [field] "r" (field) : "cc" : fault);
 	return value;
+fault:
+	instrumentation_begin();
+	vmx_insn_fault("VMREAD");
+	instrumentation_end();
+	return 0;
 }
 
 void vmcs_write_failed(unsigned long field, unsigned long value);
 
 static __always_inline void vmcs_write(unsigned long field, unsigned long value)
 {
-	bool failed;
-	int fault = 1;
-
 	/* VMfailInvalid sets CF, VMfailValid sets ZF (31.2) */
-	asm volatile("1: vmwrite %[value], %[field]\n\t"
-		     "mov $0, %k[fault]\n"
-		     "2:\n\t"
-		     _ASM_EXTABLE(1b, 2b)
-		     : "=@ccbe" (failed), [fault] "+r" (fault)
-		     : [field] "r" (field), [value] "rm" (value) : "cc");
-	if (unlikely(fault)) {
-		instrumentation_begin();
-		vmx_insn_fault("VMWRITE");
-		instrumentation_end();
-	} else if (unlikely(failed)) {
-		instrumentation_begin();
-		vmcs_write_failed(field, value);
-		instrumentation_end();
-	}
+	asm goto("1: vmwrite %[value], %[field]\n\t"
+		 "jbe %l[failed]\n\t"
+		 VMX_EXTABLE_TO_FAULT
+		 : : [field] "r" (field), [value] "rm" (value) : "cc"
+		 : failed, fault);
+	return;
+failed:
+	instrumentation_begin();
+	vmcs_write_failed(field, value);
+	instrumentation_end();
+	return;
+fault:
+	instrumentation_begin();
+	vmx_insn_fault("VMWRITE");
+	instrumentation_end();
 }
 
 static inline void vmcs_set_bits(unsigned long field, unsigned long bits)

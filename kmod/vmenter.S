@@ -8,9 +8,12 @@
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/unwind_hints.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
+#include <asm/percpu.h>
 
 #include "../include/xvcpu/vmx.h"
+#include "vmenter.h"
 
 /* Offsets in the gprs array: x86 register numbers (enum in xvcpu.h) */
 #define G_RAX	(0 * 8)
@@ -29,14 +32,23 @@
 #define G_R14	(14 * 8)
 #define G_R15	(15 * 8)
 
-	.text
+	.section .noinstr.text, "ax"
 
 /*
- * int xvcpu_vmenter(unsigned long *gprs, unsigned long launched)
+ * int xvcpu_vmenter(unsigned long *gprs, unsigned long flags)
  *
  * Returns 0 after a VM exit, 1 if VMLAUNCH/VMRESUME (or the VMWRITE of
  * HOST_RSP) failed; the VM-instruction error field then says why.
- * Called with interrupts off and the vCPU's VMCS current.
+ * @flags: XVCPU_ENTER_* (vmenter.h).  Called with interrupts off and the
+ * vCPU's VMCS current, from noinstr code (switch.c).
+ *
+ * Speculation hygiene, each step by the kernel's own alternative and
+ * feature bit, as in KVM: CPU buffers cleared by VERW after the last
+ * load of host data (CLEAR_CPU_BUFFERS); after the exit every register
+ * holding a guest value cleared, the RSB refilled (RSB_VMEXIT, or one
+ * entry with eIBRS: RSB_VMEXIT_LITE), SPEC_CTRL rewritten where legacy
+ * IBRS needs it, branch history cleared (CLEAR_BHB_LOOP_ON_VMEXIT), all
+ * before the first RET.
  */
 SYM_FUNC_START(xvcpu_vmenter)
 	push	%rbp
@@ -46,7 +58,8 @@ SYM_FUNC_START(xvcpu_vmenter)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* The gprs pointer, found at 0(%rsp) again after the exit */
+	/* The flags and the gprs pointer, found on the stack after the exit */
+	push	%rsi
 	push	%rdi
 
 	/* The exit returns on this very stack */
@@ -55,8 +68,8 @@ SYM_FUNC_START(xvcpu_vmenter)
 	vmwrite	%rsp, %rax
 	jbe	.Lfail
 
-	/* ZF says which instruction: MOVs below leave the flags alone */
-	test	%rsi, %rsi
+	/* CF says which instruction: MOV and VERW leave it alone */
+	bt	$XVCPU_ENTER_VMRESUME_BIT, %esi
 
 	mov	G_RAX(%rdi), %rax
 	mov	G_RCX(%rdi), %rcx
@@ -74,8 +87,11 @@ SYM_FUNC_START(xvcpu_vmenter)
 	mov	G_R15(%rdi), %r15
 	mov	G_RDI(%rdi), %rdi
 
+	/* MDS, TAA, MMIO stale data, RFDS: no host data left in buffers */
+	CLEAR_CPU_BUFFERS
+
 	UNWIND_HINT_SAVE
-	jnz	.Lresume
+	jc	.Lresume
 .Lvmlaunch:
 	vmlaunch
 	jmp	.Lfail
@@ -108,27 +124,58 @@ SYM_INNER_LABEL(xvcpu_vmexit, SYM_L_GLOBAL)
 	mov	%r14, G_R14(%rax)
 	mov	%r15, G_R15(%rax)
 	popq	G_RAX(%rax)
-	xor	%eax, %eax
-	jmp	.Lout
+	xor	%ebx, %ebx
+	jmp	.Lclear
 
 .Lfail:
-	mov	$1, %eax
+	/* Also after a failed VMLAUNCH: guest values are in the registers */
+	mov	$1, %ebx
 
-.Lout:
-	/* No guest value stays in a register the host may speculate on */
+.Lclear:
+	/*
+	 * No guest value stays in a register the host may speculate on,
+	 * callee-saved ones included (their host values are popped below).
+	 */
+	xor	%eax, %eax
 	xor	%ecx, %ecx
 	xor	%edx, %edx
+	xor	%ebp, %ebp
 	xor	%esi, %esi
 	xor	%edi, %edi
 	xor	%r8d, %r8d
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
 
 	/* The guest may have filled the return stack buffer */
-	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
 
-	add	$8, %rsp
+	add	$8, %rsp		/* gprs */
+	pop	%rsi			/* flags */
+
+	/*
+	 * Legacy IBRS protects only if written after the guest ran: the
+	 * host's value (the guest has no SPEC_CTRL of its own), then a
+	 * barrier so that no branch runs ahead of the write.
+	 */
+	bt	$XVCPU_ENTER_SPEC_CTRL_BIT, %esi
+	jnc	.Lspec_ctrl_done
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	mov	PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	mov	PER_CPU_VAR(x86_spec_ctrl_current + 4), %edx
+	wrmsr
+.Lspec_ctrl_done:
+	lfence
+
+	CLEAR_BRANCH_HISTORY_VMEXIT
+
+	mov	%ebx, %eax
+	xor	%esi, %esi
 	pop	%rbx
 	pop	%r12
 	pop	%r13

@@ -21,6 +21,8 @@
 #include "caps.h"
 #include "ept.h"
 #include "guestmem.h"
+#include "hostpolicy.h"
+#include "vmenter.h"
 #include "../include/xvcpu/vmx.h"
 
 #define XVCPU_NR_MEMSLOTS	32
@@ -66,12 +68,18 @@ void vmx_invept_local(u64 eptp);
 int vmx_vpid_alloc(void);
 void vmx_vpid_free(int vpid);
 
-/* spec.c: speculative-execution hygiene around guest execution */
-void xvcpu_spec_init(void);
-void xvcpu_spec_before_entry(void);
-struct xvcpu_vm;
-void xvcpu_spec_vm_switch(struct xvcpu_vm *vm);
-void xvcpu_spec_vm_destroyed(struct xvcpu_vm *vm);
+/* spec.c: what this host needs around guest execution (hostpolicy.h) */
+struct entry_policy;
+struct xvcpu_vcpu;
+extern struct entry_policy xvcpu_entry_policy;
+/* 64 KiB, twice the L1D of the CPUs with L1TF: a software flush reads it */
+#define XVCPU_L1D_FLUSH_ORDER	4
+extern void *xvcpu_l1d_flush_buffer;
+extern bool xvcpu_split_lock_detect;
+int xvcpu_spec_init(void);
+void xvcpu_spec_exit(void);
+void xvcpu_spec_vcpu_load(struct xvcpu_vcpu *vcpu);
+void xvcpu_spec_vcpu_destroyed(struct xvcpu_vcpu *vcpu);
 
 /* ---- VM (vm.c) ---- */
 
@@ -198,6 +206,10 @@ struct xvcpu_vcpu {
 	unsigned long db[4];		/* guest DR0-DR3 */
 	unsigned long dr6;		/* guest DR6 */
 	void *fpu;			/* guest FXSAVE/XSAVE area */
+	u32 pkru;			/* guest PKRU (switch.c) */
+	struct msr_load_entry *msr_load;	/* perf's MSR-load areas (switch.c) */
+	u64 msr_load_pa;
+	unsigned int msr_load_nr;	/* entries in each, as in the VMCS */
 	struct xvcpu_cpuid_entry *cpuid;	/* CPUID table (cpuid.c) */
 	u32 cpuid_nent;
 	u64 cr4_allowed;		/* CR4 bits its CPUID gives (cpuid.c) */
@@ -244,6 +256,8 @@ void vmcs_set_cr4(u64 cr4);
 void vmcs_set_cr4_guest_owned(u64 allowed);
 void vmcs_skip_instruction(void);
 void vmcs_flush_guest_translations(struct xvcpu_vcpu *vcpu);
+/* The exit goes to userspace as XVCPU_EXIT_INTERNAL_ERROR; VMCS current */
+void vmcs_report_unhandled(struct xvcpu_vcpu *vcpu);
 
 /* event.c: events, windows and debugging (see there) */
 void xvcpu_queue_exception(struct xvcpu_vcpu *vcpu, unsigned int vector,
@@ -260,8 +274,6 @@ int event_handle_nmi_window(struct xvcpu_vcpu *vcpu);
 int event_handle_mtf(struct xvcpu_vcpu *vcpu);
 int event_handle_debug_exception(struct xvcpu_vcpu *vcpu, u32 info);
 int event_handle_dr_access(struct xvcpu_vcpu *vcpu);
-bool event_load_guest_dr(struct xvcpu_vcpu *vcpu, unsigned long host_dr7);
-void event_put_guest_dr(void);
 void xvcpu_vcpu_get_events(struct xvcpu_vcpu *vcpu, struct xvcpu_events *ev);
 int xvcpu_vcpu_set_events(struct xvcpu_vcpu *vcpu,
 			  const struct xvcpu_events *ev);
@@ -271,14 +283,20 @@ int xvcpu_vcpu_nmi(struct xvcpu_vcpu *vcpu);
 int xvcpu_vcpu_set_guest_debug(struct xvcpu_vcpu *vcpu,
 			       const struct xvcpu_guest_debug *dbg);
 
-/* vcpu.c: guest KERNEL_GS_BASE and SYSCALL MSRs, wherever they are now */
+/* switch.c: host and guest state around VM entry and exit (see there) */
+void xvcpu_switch_module_init(void);
+int xvcpu_switch_vcpu_init(struct xvcpu_vcpu *vcpu);
+void xvcpu_switch_vcpu_free(struct xvcpu_vcpu *vcpu);
+long xvcpu_switch_enter_guest(struct xvcpu_vcpu *vcpu);
+void xvcpu_switch_put_user_state(struct xvcpu_vcpu *vcpu);
+/* The guest's KERNEL_GS_BASE and SYSCALL MSRs, wherever they are now */
 u64 xvcpu_guest_msr_get(struct xvcpu_vcpu *vcpu, u32 index);
 void xvcpu_guest_msr_set(struct xvcpu_vcpu *vcpu, u32 index, u64 value);
 
 /* msr.c: the MSR bitmap, and RDMSR/WRMSR exits (exit-handler returns) */
-extern u64 xvcpu_msr_bitmap_pa;
 int xvcpu_msr_bitmap_init(void);
 void xvcpu_msr_bitmap_exit(void);
+void xvcpu_msr_setup_vmcs(void);
 int xvcpu_handle_rdmsr(struct xvcpu_vcpu *vcpu);
 int xvcpu_handle_wrmsr(struct xvcpu_vcpu *vcpu);
 void xvcpu_complete_msr(struct xvcpu_vcpu *vcpu);
@@ -315,8 +333,6 @@ void xvcpu_cpuid(struct xvcpu_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *regs);
 #define XVCPU_EXIT_LOAD_PDPTES	4
 int xvcpu_handle_exit(struct xvcpu_vcpu *vcpu, u32 exit_reason);
 void xvcpu_complete_pending(struct xvcpu_vcpu *vcpu);
-/* The exit goes to userspace as XVCPU_EXIT_INTERNAL_ERROR; VMCS current */
-int xvcpu_exit_unhandled(struct xvcpu_vcpu *vcpu);
 
 /*
  * guestmem.c: work on guest memory for exits (guestmem.h).  From exit
@@ -331,8 +347,11 @@ int xvcpu_gm_complete_ins(struct xvcpu_vcpu *vcpu);
 int xvcpu_vcpu_translate(struct xvcpu_vcpu *vcpu,
 			 struct xvcpu_translation *tr);
 
-/* vmenter.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
-int xvcpu_vmenter(unsigned long *gprs, unsigned long launched);
+/*
+ * vmenter.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed; @flags
+ * XVCPU_ENTER_* (vmenter.h).
+ */
+int xvcpu_vmenter(unsigned long *gprs, unsigned long flags);
 extern const char xvcpu_vmexit[];
 
 #endif /* XVCPU_H */

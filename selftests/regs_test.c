@@ -359,6 +359,8 @@ TEST_F(vm, bad_pointers_efault)
 #define CR4_PKE		(1ULL << 22)
 #define CR4_CET		(1ULL << 23)
 #define LEAF1_ECX_PCID	(1U << 17)
+#define LEAF7_ECX_PKU	(1U << 3)
+#define LEAF7_ECX_OSPKE	(1U << 4)
 
 /*
  * MOV to CR4 setting @bits; a #GP resumes after the MOV (the recording
@@ -401,25 +403,45 @@ static void try_cr4_in_guest(struct __test_metadata *_metadata,
 	}
 }
 
+/* The host kernel has PKU on (it needs XSAVE on too) */
+static bool host_has_pku(void)
+{
+	return xvt_cpuinfo_flag("flags", "pku") == 1 &&
+	       xvt_cpuinfo_flag("flags", "ospke") == 1 &&
+	       xvt_cpuinfo_flag("flags", "xsave") == 1;
+}
+
 /*
- * CR4 bits follow the vCPU's CPUID table: PKE and CET never (xvcpu does
- * not switch PKRU or CET state), PCIDE once the table has PCID.  Both for
- * the guest's MOV to CR4 (#GP) and for SET_SREGS (EINVAL).  On a CPU that
- * has PKU and CET (the tigerlake test machine) VMX lets a guest own those
+ * CR4 bits follow the vCPU's CPUID table: CET never (xvcpu does not switch
+ * CET state), PKE only with PKU in the table on a host that switches PKRU
+ * (guest_pkru_is_its_own), PCIDE once the table has PCID.  Both for the
+ * guest's MOV to CR4 (#GP) and for SET_SREGS (EINVAL).  On a CPU that has
+ * PKU and CET (the tigerlake test machine) VMX lets a guest own those
  * bits: only xvcpu's guest/host mask keeps them from it.
  */
 TEST_F(vm, cr4_bits_follow_cpuid)
 {
 	static struct xvcpu_cpuid cpuid;
-	struct xvcpu_cpuid_entry *leaf1;
+	struct xvcpu_cpuid_entry *leaf1, *leaf7;
 	struct xvcpu_sregs sregs, bad;
 	int pcid = xvt_cpuinfo_flag("flags", "pcid");
+	int pku = host_has_pku();
 	bool took;
 
 	ASSERT_EQ(0, xvt_idt_install(self->t, self->vcpu));
-	TH_LOG("host: pku %d, cet (ibt) %d, pcid %d",
+	TH_LOG("host: pku %d, ospke %d, cet (ibt) %d, pcid %d",
 	       xvt_cpuinfo_flag("flags", "pku"),
+	       xvt_cpuinfo_flag("flags", "ospke"),
 	       xvt_cpuinfo_flag("flags", "ibt"), pcid);
+	/* A table without PKU */
+	ASSERT_EQ(0, xvcpu_get_cpuid(self->vcpu, &cpuid));
+	leaf7 = xvcpu_cpuid_entry(&cpuid, 7, 0);
+	ASSERT_NE(NULL, leaf7);
+	EXPECT_EQ(pku, !!(leaf7->ecx & LEAF7_ECX_PKU))
+		TH_LOG("the supported table has PKU where the host has it on");
+	leaf7->ecx &= ~LEAF7_ECX_PKU;
+	ASSERT_EQ(0, xvcpu_set_cpuid(self->vcpu, &cpuid));
+
 	try_cr4_in_guest(_metadata, self, CR4_PKE, &took);
 	EXPECT_FALSE(took);
 	try_cr4_in_guest(_metadata, self, CR4_CET, &took);
@@ -440,7 +462,6 @@ TEST_F(vm, cr4_bits_follow_cpuid)
 
 	/* A table with PCID: the bit is the guest's (where the CPU has it) */
 	ASSERT_EQ(1, pcid) TH_LOG("every test machine has PCID");
-	ASSERT_EQ(0, xvcpu_get_cpuid(self->vcpu, &cpuid));
 	leaf1 = xvcpu_cpuid_entry(&cpuid, 1, 0);
 	ASSERT_NE(NULL, leaf1);
 	leaf1->ecx |= LEAF1_ECX_PCID;
@@ -449,12 +470,65 @@ TEST_F(vm, cr4_bits_follow_cpuid)
 	EXPECT_EQ(0, ioctl(self->vcpu->fd, XVCPU_SET_SREGS, &sregs));
 	try_cr4_in_guest(_metadata, self, CR4_PCIDE, &took);
 	EXPECT_TRUE(took);
-	/* PKU in the table changes nothing: xvcpu cannot give it */
-	ASSERT_NE(NULL, xvcpu_cpuid_entry(&cpuid, 7, 0));
-	xvcpu_cpuid_entry(&cpuid, 7, 0)->ecx |= 1U << 3;
+	/* PKU in the table: PKE is the guest's only where the host has PKU */
+	xvcpu_cpuid_entry(&cpuid, 7, 0)->ecx |= LEAF7_ECX_PKU;
 	ASSERT_EQ(0, xvcpu_set_cpuid(self->vcpu, &cpuid));
 	try_cr4_in_guest(_metadata, self, CR4_PKE, &took);
-	EXPECT_FALSE(took);
+	EXPECT_EQ(pku, took);
+}
+
+static uint32_t host_rdpkru(void)
+{
+	uint32_t eax, edx;
+
+	asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
+/*
+ * CR4.PKE on and WRPKRU(@pkru); after an exit to the VMM, the PKRU the
+ * guest reads back and its CPUID.7.0:ECX (OSPKE now set).
+ */
+static void __guest guest_pkru(uint64_t pkru)
+{
+	uint32_t back, eax = 7, ebx, ecx = 0, edx;
+	uint64_t cr4;
+
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	asm volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_PKE) : "memory");
+	asm volatile(".byte 0x0f, 0x01, 0xef"	/* WRPKRU */
+		     : : "a"((uint32_t)pkru), "c"(0), "d"(0) : "memory");
+	GUEST_SYNC(0);
+	asm volatile(".byte 0x0f, 0x01, 0xee"	/* RDPKRU */
+		     : "=a"(back), "=d"(edx) : "c"(0));
+	asm volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+	GUEST_SYNC2(back, ecx);
+}
+
+/*
+ * PKRU is switched around guest execution (issue: a guest's WRPKRU must
+ * never change the VMM's protection keys): with PKU in its CPUID table a
+ * guest owns CR4.PKE and its own PKRU, which survives exits to the VMM,
+ * while the VMM thread reads its own PKRU unchanged after every RUN.
+ */
+TEST_F(vm, guest_pkru_is_its_own)
+{
+	uint32_t host, guest;
+	struct ucall uc;
+
+	if (!host_has_pku())
+		SKIP(return, "host kernel without PKU and XSAVE on (no emulated CPU has both)");
+	host = host_rdpkru();
+	/* Write-disable key 1 on top of the VMM's value: key 0 stays open */
+	guest = host ^ (1U << 3);
+	ASSERT_EQ(0, xvt_vcpu_enter(self->vcpu, guest_pkru, guest, 0));
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	EXPECT_EQ(host, host_rdpkru());
+	ASSERT_RUN_UCALL(self->vcpu, &uc, UCALL_SYNC);
+	EXPECT_EQ(guest, (uint32_t)uc.args[0]);
+	EXPECT_EQ(LEAF7_ECX_PKU | LEAF7_ECX_OSPKE,
+		  uc.args[1] & (LEAF7_ECX_PKU | LEAF7_ECX_OSPKE));
+	EXPECT_EQ(host, host_rdpkru());
 }
 
 /* MOV to CR0 setting and clearing CD, CR0 read back each time */

@@ -577,6 +577,51 @@ TEST(cr4_allowed_follows_the_table)
 	EXPECT_EQ(0, cpuid_cr4_allowed(e, 3, XCR0_ALL) & CPUID_CR4_PCIDE);
 }
 
+/*
+ * PKU: given (with PKE in CR4) only where the host switches PKRU, which
+ * it says by PKRU in the XCR0 guests may use; OSPKE follows the guest's
+ * CR4.PKE at CPUID time, the table's bit never shows.
+ */
+TEST(pku_needs_pkru_switched_by_the_host)
+{
+	const u64 pkru = BIT_ULL(9);
+	struct cpuid_dynamic d = { .xcr0 = 1 };
+	const struct xvcpu_cpuid_entry *l7, *l9;
+	struct built b;
+	u32 r[4];
+
+	build(&b, XCR0_ALL);
+	l7 = find(&b, 7, 0);
+	ASSERT_NE(NULL, l7);
+	EXPECT_EQ(0, l7->ecx & (BIT32(3) | BIT32(4)));
+	EXPECT_EQ(0, cpuid_cr4_allowed(b.e, b.n, XCR0_ALL) & CPUID_CR4_PKE);
+	EXPECT_EQ(NULL, find(&b, 0xd, 9));
+
+	build(&b, XCR0_ALL | pkru);
+	l7 = find(&b, 7, 0);
+	ASSERT_NE(NULL, l7);
+	EXPECT_EQ(BIT32(3), l7->ecx & (BIT32(3) | BIT32(4)));
+	EXPECT_EQ(CPUID_CR4_PKE,
+		  cpuid_cr4_allowed(b.e, b.n, XCR0_ALL | pkru) & CPUID_CR4_PKE);
+	/* a host that stopped switching PKRU takes it back */
+	EXPECT_EQ(0, cpuid_cr4_allowed(b.e, b.n, XCR0_ALL) & CPUID_CR4_PKE);
+	/* the component is listed: 8 bytes at 2688 */
+	l9 = find(&b, 0xd, 9);
+	ASSERT_NE(NULL, l9);
+	EXPECT_EQ(8, l9->eax);
+	EXPECT_EQ(2688, l9->ebx);
+	EXPECT_EQ(pkru, find(&b, 0xd, 0)->eax & pkru);
+
+	cpuid_guest(b.e, b.n, 7, 0, &d, &b.xs, r);
+	EXPECT_EQ(BIT32(3), r[2] & (BIT32(3) | BIT32(4)));
+	d.ospke = true;
+	cpuid_guest(b.e, b.n, 7, 0, &d, &b.xs, r);
+	EXPECT_EQ(BIT32(3) | BIT32(4), r[2] & (BIT32(3) | BIT32(4)));
+	/* not on another subleaf */
+	cpuid_guest(b.e, b.n, 7, 1, &d, &b.xs, r);
+	EXPECT_EQ(0, r[2] & BIT32(4));
+}
+
 /* The supported table (a Skylake-SP host) gives SMEP, SMAP, FSGSBASE */
 TEST(supported_table_allows_its_cr4_bits)
 {

@@ -6,7 +6,7 @@
 
 UNIT_OUT	:= $(TOP)/build/unit
 UNIT_TESTS	:= caps_test cpuid_test decode_test ept_test entrycheck_test gwalk_test \
-		   kmsg_test
+		   hostpolicy_test kmsg_test
 UNIT_BINS	:= $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11 -I$(TOP) -I$(KSFT)
 
@@ -15,6 +15,7 @@ $(UNIT_OUT)/ept_test: $(SRC)/unit/ept_test.c $(TOP)/kmod/ept.c | $(HARNESS)
 $(UNIT_OUT)/decode_test: $(SRC)/unit/decode_test.c $(TOP)/kmod/decode.c | $(HARNESS)
 $(UNIT_OUT)/cpuid_test: $(SRC)/unit/cpuid_test.c $(TOP)/kmod/cpuid_table.c | $(HARNESS)
 $(UNIT_OUT)/gwalk_test: $(SRC)/unit/gwalk_test.c $(TOP)/kmod/gwalk.c | $(HARNESS)
+$(UNIT_OUT)/hostpolicy_test: $(SRC)/unit/hostpolicy_test.c $(TOP)/kmod/hostpolicy.c | $(HARNESS)
 # The selftests' own kernel-log judge (no kernel involved)
 $(UNIT_OUT)/kmsg_test: $(SRC)/unit/kmsg_test.c $(SRC)/lib/kmsg.c | $(HARNESS)
 $(UNIT_OUT)/kmsg_test: UNIT_CFLAGS += -I$(SRC)/lib -I$(TOP)/tools/lib
