@@ -48,6 +48,7 @@ unit:
 	$(MAKE) -C $(TOP)/selftests unit
 	python3 $(TOP)/tools/vm/logcheck_test.py
 	$(TOP)/tools/vm/tests/guest-check_test.sh
+	$(TOP)/tools/vm/tests/layers_test.sh
 	$(MAKE) -C $(TOP)/tools test
 
 run: module tools

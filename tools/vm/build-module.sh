@@ -5,7 +5,8 @@
 #
 #   build-module.sh all     every kernel of "kernels.sh list"
 #   build-module.sh KVER    one kernel -> build/KVER/xvcpu.ko
-#   build-module.sh lint    checkpatch --strict, then sparse on every kernel
+#   build-module.sh lint    checkpatch --strict, then sparse and the layer
+#                           check (layers.py) on every kernel
 #                           (in build/KVER/lint)
 #
 # Each kernel builds in its own copy of the sources (build/KVER/src) so
@@ -120,6 +121,9 @@ lint() {
 			continue
 		fi
 		check_log "$log" || rc=1
+		# kmod's files call only downward (README, "Layers")
+		"$TOP/tools/vm/layers.py" "$SRC/README.md" "$BUILD/$kver/lint/kmod" ||
+			rc=1
 	done
 	return $rc
 }
