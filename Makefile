@@ -3,14 +3,17 @@
 # xvcpu top-level Makefile.
 #
 #   make run        boot the emulated-VMX machine, load xvcpu, run the example guest
-#   make check      host unit tests + the whole suite in the VM on every kernel
+#   make check      host unit tests + the whole suite in the VM on every kernel,
+#                   then make bench (its path-length guard)
 #   make check-debug the whole suite on a debug kernel built from Debian's
 #                   linux-source (KASAN, lockdep, atomic-sleep checks, kmemleak)
 #   make module     build kmod/xvcpu.ko for every supported kernel (build/<kver>/)
 #   make tools      build the userspace library, example VMM, guests and selftests
 #   make unit       host-side unit tests (no VMX needed)
 #   make lint       checkpatch --strict and sparse over the module
-#   make bench      xvcpu against KVM on the same guest loops, in one machine
+#   make bench      xvcpu against KVM on the same guest loops, in one machine;
+#                   fails when a path grew past tools/bench/baseline.txt
+#   make bench-readme  README's performance table from the last bench run
 #   make deps       install packages and fetch the Debian kernels (done by run/check)
 #   make install    the module, udev rule, libxvcpu, headers, xvcpu-run, man
 #                   pages (DESTDIR, PREFIX=/usr/local, KVER; tools/pkg/install.mk)
@@ -27,7 +30,7 @@ PAYLOAD		:= $(BUILD)/payload
 CC		?= gcc
 USER_CFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11 -I$(TOP)
 
-.PHONY: all deps module tools unit run check check-debug lint clean bench
+.PHONY: all deps module tools unit run check check-debug lint clean bench bench-readme
 
 all: module tools
 
@@ -49,6 +52,7 @@ unit:
 	python3 $(TOP)/tools/vm/logcheck_test.py
 	$(TOP)/tools/vm/tests/guest-check_test.sh
 	$(TOP)/tools/vm/tests/layers_test.sh
+	$(TOP)/tools/bench/guard_test.sh
 	$(MAKE) -C $(TOP)/tools test
 
 run: module tools
@@ -80,6 +84,8 @@ man-lint:
 
 check: unit module tools
 	$(TOP)/tools/vm/check.sh
+	$(MAKE) -C $(TOP)/tools/bench payload
+	$(TOP)/tools/vm/bench.sh
 
 # The "debug" kernel: tools/vm/debug-kernel.sh builds it (once) into
 # build/kernels/ like the Debian ones.  One CPU model: the checkers look
@@ -98,6 +104,10 @@ check-debug: tools
 bench: module
 	$(MAKE) -C $(TOP)/tools/bench payload
 	$(TOP)/tools/vm/bench.sh
+
+# README's performance table, from the last run's build/bench/results.txt
+bench-readme:
+	$(TOP)/tools/bench/readme_table.py $(BUILD)/bench/results.txt $(TOP)/README.md
 
 lint: deps
 	$(TOP)/tools/vm/build-module.sh lint

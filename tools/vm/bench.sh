@@ -5,7 +5,9 @@
 # benchmark maps 1 GiB of guest memory), run xvcpu-bench under xvcpu and
 # under KVM (guest-bench.sh), print the table and write
 # build/bench/results.txt ("NAME XVCPU KVM RATIO" per operation).  The
-# last line printed is "worst ratio: X.XX".  Needs the module and
+# table's last line is "worst ratio: X.XX"; then tools/bench/guard.py
+# holds xvcpu's figures to tools/bench/baseline.txt (a path more than 3%
+# longer fails).  Needs the module and
 # build/bench/payload (tools/bench: make payload).  XVCPU_CPUS and
 # XVCPU_TIMEOUT override the number of CPUs and the host-side timeout.
 set -euo pipefail
@@ -36,4 +38,7 @@ if [[ $table != *"worst ratio: "* || ! -s $OUT/results.txt ]]; then
 fi
 echo
 echo "$table"
+# Path lengths against the committed baseline (tools/bench/baseline.txt)
+"$TOP/tools/bench/guard.py" "$OUT/results.txt" "$TOP/tools/bench/baseline.txt" ||
+	rc=1
 exit "$rc"
