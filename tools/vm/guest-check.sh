@@ -137,7 +137,7 @@ echo "1..$((count + 2 + extra))"
 fuzz_args=
 if [ $extra -gt 0 ]; then
 	dmesg -n 5
-	export XVCPU_LOAD_CYCLES=3 XVCPU_MIGRATIONS=2000
+	export XVCPU_LOAD_CYCLES=3 XVCPU_MIGRATIONS=2000 XVCPU_SLOT_CYCLES=500
 	fuzz_args="--calls 5000"
 fi
 "$insmod" "$XVCPU_MODULE"
