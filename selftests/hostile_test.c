@@ -81,17 +81,6 @@ static uint64_t addr(const void *p)
 	return (uintptr_t)p;
 }
 
-/* Physical-address width of this processor (CPUID 0x80000008). */
-static unsigned int phys_bits(void)
-{
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_max(0x80000000, NULL) < 0x80000008)
-		return 36;
-	__cpuid(0x80000008, a, b, c, d);
-	return a & 0xff;
-}
-
 enum feature {
 	NEEDS_NOTHING,
 	NEEDS_FSGSBASE,		/* CPUID.(07H,0):EBX.FSGSBASE[0] */
@@ -685,7 +674,7 @@ BAD_SREGS(lma_without_lme, s->efer &= ~EFER_LME);
 /* SDM Vol. 3A 2.5: CR0.NW needs CR0.CD */
 BAD_SREGS(nw_without_cd, s->cr0 |= 1ULL << 29; s->cr0 &= ~(1ULL << 30));
 /* 27.3.1.1: CR3 has no bits beyond the physical-address width */
-BAD_STATE(cr3_beyond_phys_width, CR3, s->cr3 |= 1ULL << phys_bits());
+BAD_STATE(cr3_beyond_phys_width, CR3, s->cr3 |= 1ULL << xvt_phys_bits());
 /* 27.3.1.4: no virtual-8086 mode in IA-32e mode */
 BAD_STATE(rflags_vm, RFLAGS, r->rflags |= RFLAGS_VM);
 /*
@@ -963,7 +952,7 @@ TEST_F(vm, mmio_sweep_whole_address_space)
 		0xa0000, 0xb8000, 0xfec00000, 0xfed00000, 0xfee00000,
 		0xfee00300, 0xfffffff0, XVT_UNMAPPED_GPA,
 	};
-	unsigned int bits = phys_bits(), top_bits, k, n = 0, i;
+	unsigned int bits = xvt_phys_bits(), top_bits, k, n = 0, i;
 	unsigned int mmio = 0, memory = 0;
 	uint64_t gpas[SWEEP_MAX], window;
 	struct xvcpu_regs regs;
@@ -1025,7 +1014,7 @@ TEST_F(vm, mmio_sweep_whole_address_space)
  */
 TEST_F(vm, high_slots_read_only_and_writable)
 {
-	unsigned int bits = phys_bits();
+	unsigned int bits = xvt_phys_bits();
 	uint64_t top = 1ULL << (bits > 48 ? 48 : bits);
 	uint64_t ro_gpa = top - SIZE_2M, rw_gpa = top - 2 * SIZE_2M;
 	uint64_t ro_lin = HIGH_LINEAR, rw_lin = HIGH_LINEAR + SIZE_2M;
@@ -1306,7 +1295,7 @@ extern char code_storm[], code_storm_read[], code_storm_read_end[],
 
 TEST_F(vm, mmio_exit_storm)
 {
-	unsigned int bits = phys_bits();
+	unsigned int bits = xvt_phys_bits();
 	uint64_t top = 1ULL << (bits > 48 ? 48 : bits);
 	uint64_t ro_gpa = top - SIZE_2M, gpa[STORM_WINDOWS], sum = 0;
 	struct xvt_stats before, after;

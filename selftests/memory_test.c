@@ -414,16 +414,6 @@ TEST_F(vm, deleted_slot_exits_as_mmio)
 /* A 2 MiB linear window the guest reaches memory above 4 GiB through */
 #define HIGH_WINDOW	0xe0000000ULL
 
-static unsigned int phys_bits(void)
-{
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_max(0x80000000, NULL) < 0x80000008)
-		return 36;
-	__cpuid(0x80000008, a, b, c, d);
-	return a & 0xff;
-}
-
 /*
  * Flush the window's stale translation, then check that the first and
  * the last page of [@p, @p + @size) read as zero (new memory, not the
@@ -488,7 +478,7 @@ static struct cycle cycle_slot(unsigned int i, bool high)
  */
 TEST_F(vm, slot_cycles_leave_no_ept_tables)
 {
-	bool high = phys_bits() >= 40;
+	bool high = xvt_phys_bits() >= 40;
 	unsigned int i, cycles = CYCLES;
 	struct xvt_stats st;
 	long base = 0, first, before;
@@ -499,7 +489,7 @@ TEST_F(vm, slot_cycles_leave_no_ept_tables)
 						  strerror(errno));
 	if (!high)
 		TH_LOG("physical-address width %u: no slots at 512 GiB",
-		       phys_bits());
+		       xvt_phys_bits());
 	if (getenv("XVCPU_SLOT_CYCLES"))
 		cycles = strtoul(getenv("XVCPU_SLOT_CYCLES"), NULL, 0);
 	first = before = st.pages;

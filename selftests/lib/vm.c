@@ -3,6 +3,7 @@
  * Test VMs whose guest code is the test binary itself.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -431,4 +432,14 @@ uint64_t xvt_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+unsigned int xvt_phys_bits(void)
+{
+	unsigned int a, b, c, d;
+
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000008)
+		return 36;
+	__cpuid(0x80000008, a, b, c, d);
+	return a & 0xff;
 }

@@ -196,6 +196,9 @@ int xvt_cpuinfo_flag(const char *field, const char *flag);
 /* Monotonic clock in nanoseconds. */
 uint64_t xvt_now_ns(void);
 
+/* Physical-address width of this processor (CPUID 0x80000008; 36 without). */
+unsigned int xvt_phys_bits(void);
+
 /*
  * The kernel log (/dev/kmsg): the records after sequence number @after
  * that say the kernel went wrong (WARN, BUG, oops, lockups, a failed VMX
